@@ -1,0 +1,206 @@
+// Package config reads veille.yaml and VEILLE_* environment variables into
+// one Config shared by every stage. Defaults are safe: private addresses are
+// refused by the fetcher, auth is on, limits are set.
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole of veille.yaml.
+type Config struct {
+	// DataDir holds the embedded NATS and chDB data (default ./data).
+	DataDir string `yaml:"data_dir"`
+	// NATS is "embedded" or a NATS URL list (nats://h1:4222,nats://h2:4222).
+	NATS string `yaml:"nats"`
+	// ClickHouse is "embedded" (chDB under DataDir) or clickhouse://host:9000/db.
+	ClickHouse string `yaml:"clickhouse"`
+	// Replicas for the JetStream streams (1 embedded, 3 in a cluster).
+	Replicas int `yaml:"replicas"`
+	// Listen is the web app's address.
+	Listen string `yaml:"listen"`
+	// Catalog is a directory of narrative files replacing the built-in one.
+	Catalog string `yaml:"catalog"`
+
+	Sources []Source `yaml:"sources"`
+	Fetch   Fetch    `yaml:"fetch"`
+	Store   Store    `yaml:"store"`
+	// TextRetention is how long raw text is kept (0: forever).
+	TextRetention Duration `yaml:"text_retention"`
+	Alerts        Alerts   `yaml:"alerts"`
+}
+
+// Source is one configured feed or transcript folder.
+type Source struct {
+	Name     string   `yaml:"name" json:"name"`
+	URL      string   `yaml:"url" json:"url"`
+	Kind     string   `yaml:"kind" json:"kind"` // rss | podcast | transcripts-dir
+	Lang     string   `yaml:"lang" json:"lang"`
+	Mission  string   `yaml:"mission" json:"mission"`
+	Station  string   `yaml:"station" json:"station,omitempty"`
+	Interval Duration `yaml:"interval" json:"interval"`
+	Tags     []string `yaml:"tags" json:"tags,omitempty"`
+	Paused   bool     `yaml:"paused" json:"paused"`
+}
+
+// Fetch holds the fetcher's limits and its private-address allow-list.
+type Fetch struct {
+	MaxBody        int64    `yaml:"max_body"`
+	ConnectTimeout Duration `yaml:"connect_timeout"`
+	ReadTimeout    Duration `yaml:"read_timeout"`
+	TotalTimeout   Duration `yaml:"total_timeout"`
+	MaxRedirects   int      `yaml:"max_redirects"`
+	PerHost        int      `yaml:"per_host"`
+	UserAgent      string   `yaml:"user_agent"`
+	// Allow lists CIDRs or hosts the fetcher may reach although private.
+	Allow []string `yaml:"allow"`
+}
+
+// Store holds the store stage's batching.
+type Store struct {
+	BatchSize int      `yaml:"batch_size"`
+	BatchWait Duration `yaml:"batch_wait"`
+}
+
+// Alerts holds alert rules and delivery settings.
+type Alerts struct {
+	Rules []AlertRule `yaml:"rules"`
+	SMTP  string      `yaml:"smtp"` // smtp://user@host:port
+	From  string      `yaml:"from"`
+}
+
+// AlertRule is one surge rule.
+type AlertRule struct {
+	Name       string   `yaml:"name" json:"name"`
+	Narratives []string `yaml:"narratives" json:"narratives"`
+	Missions   []string `yaml:"missions" json:"missions"`
+	Langs      []string `yaml:"langs" json:"langs"`
+	Sources    []string `yaml:"sources" json:"sources"`
+	Window     Duration `yaml:"window" json:"window"`
+	Threshold  int      `yaml:"threshold" json:"threshold"`
+	Factor     float64  `yaml:"factor" json:"factor"`
+	Cooldown   Duration `yaml:"cooldown" json:"cooldown"`
+	Webhook    string   `yaml:"webhook" json:"webhook,omitempty"`
+	Email      []string `yaml:"email" json:"email,omitempty"`
+	Lang       string   `yaml:"lang" json:"lang"`
+}
+
+// Duration is a time.Duration written as "30s", "15m", "24h" or "7d".
+type Duration time.Duration
+
+// UnmarshalYAML accepts Go durations plus a "d" suffix for days.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// ParseDuration parses a Go duration or a whole number of days ("14d").
+func ParseDuration(s string) (time.Duration, error) {
+	if n := len(s); n > 1 && s[n-1] == 'd' {
+		days, err := strconv.Atoi(s[:n-1])
+		if err != nil {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("bad duration %q", s)
+	}
+	return v, nil
+}
+
+// Default returns the embedded, safe configuration.
+func Default() Config {
+	return Config{
+		DataDir:    "data",
+		NATS:       "embedded",
+		ClickHouse: "embedded",
+		Replicas:   1,
+		Listen:     "127.0.0.1:8080",
+		Fetch: Fetch{
+			MaxBody:        15 << 20,
+			ConnectTimeout: Duration(10 * time.Second),
+			ReadTimeout:    Duration(20 * time.Second),
+			TotalTimeout:   Duration(60 * time.Second),
+			MaxRedirects:   5,
+			PerHost:        2,
+			UserAgent:      "Veille/1.0 (+disinformation monitoring for peacekeeping missions)",
+		},
+		Store: Store{BatchSize: 5000, BatchWait: Duration(500 * time.Millisecond)},
+	}
+}
+
+// Load reads path (if it exists, or if it was asked for explicitly) over the
+// defaults, then applies environment overrides.
+func Load(path string, explicit bool) (Config, error) {
+	cfg := Default()
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	case os.IsNotExist(err) && !explicit:
+	default:
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	applyEnv(&cfg)
+	return cfg, cfg.Validate()
+}
+
+func applyEnv(c *Config) {
+	str := func(name string, dst *string) {
+		if v, ok := os.LookupEnv(name); ok && v != "" {
+			*dst = v
+		}
+	}
+	str("VEILLE_DATA", &c.DataDir)
+	str("VEILLE_NATS", &c.NATS)
+	str("VEILLE_CLICKHOUSE", &c.ClickHouse)
+	str("VEILLE_LISTEN", &c.Listen)
+	str("VEILLE_CATALOG", &c.Catalog)
+	if v := os.Getenv("VEILLE_REPLICAS"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			c.Replicas = n
+		}
+	}
+}
+
+// Validate reports the first bad setting, naming it.
+func (c Config) Validate() error {
+	if c.Replicas < 1 || c.Replicas > 5 {
+		return fmt.Errorf("config: replicas %d: want 1 to 5", c.Replicas)
+	}
+	seen := map[string]string{}
+	for i, s := range c.Sources {
+		if s.Name == "" {
+			return fmt.Errorf("config: sources[%d]: no name", i)
+		}
+		if s.URL == "" {
+			return fmt.Errorf("config: source %q: no url", s.Name)
+		}
+		switch s.Kind {
+		case "", "rss", "podcast", "transcripts-dir":
+		default:
+			return fmt.Errorf("config: source %q: kind %q: want rss, podcast or transcripts-dir", s.Name, s.Kind)
+		}
+		if prev, dup := seen[s.URL]; dup {
+			return fmt.Errorf("config: sources %q and %q have the same url %s", prev, s.Name, s.URL)
+		}
+		seen[s.URL] = s.Name
+	}
+	return nil
+}

@@ -1,0 +1,82 @@
+// Package storage owns Veille's ClickHouse schema, its migrations and every
+// query the CLI and the web app run. One SQL dialect serves two backends:
+// chDB embedded in-process (storage/chdb) and a ClickHouse server through
+// clickhouse-go (storage/server). Writes are idempotent: rows are keyed on
+// stable ids so that a redelivered or re-polled item never counts twice.
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Cue is one timed line of a radio transcript.
+type Cue struct {
+	Start   int64  `json:"start_ms"`
+	End     int64  `json:"end_ms"`
+	Speaker string `json:"speaker,omitempty"`
+	Offset  int    `json:"offset"`
+	Text    string `json:"text"`
+}
+
+// Item is one ingested text: a feed entry or a radio transcript.
+type Item struct {
+	ID          string    `json:"id"`           // stable: hash of source + link/guid
+	ContentHash string    `json:"content_hash"` // hash of the normalised text
+	Source      string    `json:"source"`
+	Kind        string    `json:"kind"` // "article" or "transcript"
+	URL         string    `json:"url"`
+	Title       string    `json:"title"`
+	Text        string    `json:"text"`           // plain text, what is classified
+	HTML        string    `json:"html,omitempty"` // sanitised original, for display
+	Lang        string    `json:"lang"`
+	Mission     string    `json:"mission"`
+	Station     string    `json:"station,omitempty"`
+	Cues        []Cue     `json:"cues,omitempty"`
+	Published   time.Time `json:"published"`
+	Fetched     time.Time `json:"fetched"`
+}
+
+// Evidence is a span of an item's text that carries a flag.
+type Evidence struct {
+	Start    int    `json:"start"`
+	End      int    `json:"end"`
+	Text     string `json:"text"`
+	CueStart int64  `json:"cue_start_ms,omitempty"`
+	CueEnd   int64  `json:"cue_end_ms,omitempty"`
+}
+
+// Flag is one narrative found in one item. (ItemID, Narrative, Stance) is
+// its key: storing it again replaces, never adds.
+type Flag struct {
+	ItemID            string     `json:"item_id"`
+	Narrative         string     `json:"narrative"`
+	Stance            string     `json:"stance"`
+	Score             float64    `json:"score"`
+	Evidence          []Evidence `json:"evidence"`
+	Entities          []string   `json:"entities,omitempty"`
+	ClassifierVersion string     `json:"classifier_version"`
+	// Denormalised from the item so trend queries need no join.
+	Source    string    `json:"source"`
+	Lang      string    `json:"lang"`
+	Mission   string    `json:"mission"`
+	Published time.Time `json:"published"`
+}
+
+// Review is one decision a reviewer took on a flag. Reviews are append-only:
+// the latest per (item, narrative) is the current state.
+type Review struct {
+	ID        string    `json:"id"`
+	ItemID    string    `json:"item_id"`
+	Narrative string    `json:"narrative"`
+	Decision  string    `json:"decision"` // confirm | false_positive | needs_response
+	Reviewer  string    `json:"reviewer"`
+	Note      string    `json:"note"`
+	At        time.Time `json:"at"`
+}
+
+// Writer is what the pipeline's store stage needs.
+type Writer interface {
+	InsertItems(ctx context.Context, items []Item) error
+	InsertFlags(ctx context.Context, flags []Flag) error
+}
