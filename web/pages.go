@@ -1,0 +1,630 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/veille-project/veille/classifiers"
+	"github.com/veille-project/veille/storage"
+)
+
+// Choices offered in the filters.
+var (
+	missions  = []string{"MINUSMA", "MINUSCA", "MONUSCO", "UNMISS", "UNIFIL", "UNISFA"}
+	languages = []string{"fr", "en", "ar", "sw", "ln", "sg"}
+	stances   = []string{classifiers.StanceAssert, classifiers.StanceReport, classifiers.StanceDebunk}
+	decisions = []string{"confirm", "false_positive", "needs_response"}
+	trendDims = []string{"narrative", "mission", "lang", "source", "stance"}
+	periods   = []int{7, 30, 90, 365}
+)
+
+var idRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+func (a *app) home(w http.ResponseWriter, r *http.Request, u *session) {
+	dest := map[string]string{
+		storage.RoleAdmin:    "/queue",
+		storage.RoleReviewer: "/queue",
+		storage.RoleRadio:    "/check",
+		storage.RoleAnalyst:  "/trends",
+	}[u.user.Role]
+	if dest == "" {
+		dest = "/login"
+	}
+	http.Redirect(w, r, dest, http.StatusSeeOther)
+}
+
+// filterForm is the filter as chosen in a form: one value per dimension.
+type filterForm struct {
+	Mission, Narrative, Lang, Source, Stance, Decision string
+	Days                                               int
+	By                                                 string
+	Offset                                             int
+}
+
+func (a *app) readFilter(q url.Values, defDays int) (filterForm, storage.Filter, error) {
+	f := filterForm{
+		Mission: q.Get("mission"), Narrative: q.Get("narrative"), Lang: q.Get("lang"),
+		Source: q.Get("source"), Stance: q.Get("stance"), Decision: q.Get("decision"), By: q.Get("by"),
+		Days: defDays,
+	}
+	if v := q.Get("days"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 3660 {
+			return f, storage.Filter{}, fmt.Errorf("days %q: want a number of days from 0 to 3660", v)
+		}
+		f.Days = n
+	}
+	if v := q.Get("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1_000_000 {
+			return f, storage.Filter{}, fmt.Errorf("offset %q: want a non-negative number", v)
+		}
+		f.Offset = n
+	}
+	if f.Decision != "" && f.Decision != "none" && !contains(decisions, f.Decision) {
+		return f, storage.Filter{}, fmt.Errorf("decision %q: want none, confirm, false_positive or needs_response", f.Decision)
+	}
+	if f.Stance != "" && !contains(stances, f.Stance) {
+		return f, storage.Filter{}, fmt.Errorf("stance %q: want assert, report or debunk", f.Stance)
+	}
+	if f.By == "" {
+		f.By = "narrative"
+	}
+	if !contains(trendDims, f.By) {
+		return f, storage.Filter{}, fmt.Errorf("by %q: want one of %s", f.By, strings.Join(trendDims, ", "))
+	}
+	sf := storage.Filter{}
+	if f.Days > 0 {
+		sf.Since = a.now().Add(-time.Duration(f.Days) * 24 * time.Hour)
+	}
+	one := func(v string) []string {
+		if v == "" {
+			return nil
+		}
+		return strings.Split(v, ",")
+	}
+	sf.Missions, sf.Narratives, sf.Langs = one(f.Mission), one(f.Narrative), one(f.Lang)
+	sf.Sources, sf.Stances = one(f.Source), one(f.Stance)
+	for _, v := range [][]string{sf.Missions, sf.Narratives, sf.Langs, sf.Sources} {
+		for _, s := range v {
+			if len(s) > 200 {
+				return f, storage.Filter{}, errors.New("filter value over 200 characters")
+			}
+		}
+	}
+	return f, sf, nil
+}
+
+// narrTitle is the narrative's title in lang, or its id.
+func (a *app) narrTitle(id, lang string) string {
+	if t := a.opt.Catalog.Title(id, lang); t != "" {
+		return t
+	}
+	if t := a.opt.Catalog.Title(id, "en"); t != "" {
+		return t
+	}
+	return id
+}
+
+type option struct{ Value, Label string }
+
+func (a *app) narrativeOptions(lang string) []option {
+	var out []option
+	for _, id := range a.opt.Catalog.IDs() {
+		out = append(out, option{id, a.narrTitle(id, lang)})
+	}
+	return out
+}
+
+func (a *app) sourceOptions(ctx context.Context) []string {
+	t, err := a.store.Counts(ctx)
+	if err != nil {
+		a.log.Warn("counts failed", "err", err)
+		return nil
+	}
+	out := make([]string, 0, len(t.ItemsBySource))
+	for s := range t.ItemsBySource {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+type queueView struct {
+	F          filterForm
+	Rows       []queueRow
+	Narratives []option
+	Missions   []string
+	Langs      []string
+	Sources    []string
+	Stances    []string
+	Decisions  []string
+	Newer      string
+	Older      string
+	ExportURL  string
+}
+
+type queueRow struct {
+	storage.QueueRow
+	NarrTitle string
+}
+
+const queuePage = 50
+
+func (a *app) queuePage(w http.ResponseWriter, r *http.Request, u *session) {
+	f, sf, err := a.readFilter(r.URL.Query(), 0)
+	if err != nil {
+		a.pageError(w, r, u, http.StatusBadRequest, "err_bad_request")
+		return
+	}
+	rows, err := a.store.Queue(r.Context(), storage.QueueQuery{Filter: sf, Decision: f.Decision, Limit: queuePage + 1, Offset: f.Offset})
+	if err != nil {
+		a.log.Error("queue failed", "err", err)
+		a.pageError(w, r, u, http.StatusInternalServerError, "err_internal")
+		return
+	}
+	v := queueView{F: f, Narratives: a.narrativeOptions(u.lang), Missions: missions, Langs: languages,
+		Sources: a.sourceOptions(r.Context()), Stances: stances, Decisions: decisions}
+	q := r.URL.Query()
+	if len(rows) > queuePage {
+		rows = rows[:queuePage]
+		q.Set("offset", strconv.Itoa(f.Offset+queuePage))
+		v.Older = "/queue?" + q.Encode()
+	}
+	if f.Offset > 0 {
+		q.Set("offset", strconv.Itoa(max(0, f.Offset-queuePage)))
+		v.Newer = "/queue?" + q.Encode()
+	}
+	q.Del("offset")
+	v.ExportURL = "/labels.jsonl?" + q.Encode()
+	for _, row := range rows {
+		v.Rows = append(v.Rows, queueRow{QueueRow: row, NarrTitle: a.narrTitle(row.Flag.Narrative, u.lang)})
+	}
+	a.render(w, r, u, http.StatusOK, "queue", "queue_title", v)
+}
+
+type itemView struct {
+	Item     storage.Item
+	Text     template.HTML
+	Original template.HTML
+	Flags    []flagView
+	Reviews  []storage.Review
+	Similar  []storage.SimilarRow
+	Saved    bool
+	Decs     []string
+}
+
+type flagView struct {
+	storage.Flag
+	Title     string
+	Meaning   string
+	Responses []string
+	Decision  string
+	Evidence  []evidenceView
+}
+
+type evidenceView struct {
+	Text string
+	Cue  string
+}
+
+func (a *app) loadItem(ctx context.Context, id string) (storage.ItemDetail, error) {
+	if !idRE.MatchString(id) {
+		return storage.ItemDetail{}, storage.ErrNotFound
+	}
+	return a.store.Item(ctx, id)
+}
+
+func (a *app) itemPage(w http.ResponseWriter, r *http.Request, u *session) {
+	d, err := a.loadItem(r.Context(), r.PathValue("id"))
+	if errors.Is(err, storage.ErrNotFound) {
+		a.pageError(w, r, u, http.StatusNotFound, "err_not_found")
+		return
+	}
+	if err != nil {
+		a.log.Error("item failed", "err", err)
+		a.pageError(w, r, u, http.StatusInternalServerError, "err_internal")
+		return
+	}
+	v := itemView{Item: d.Item, Reviews: d.Reviews, Saved: r.URL.Query().Get("saved") == "1", Decs: decisions}
+	latest := latestDecisions(d.Reviews)
+	var spans []span
+	var narrs, terms []string
+	for _, f := range d.Flags {
+		fv := flagView{Flag: f, Title: a.narrTitle(f.Narrative, u.lang), Meaning: a.meaning(f.Narrative, u.lang),
+			Responses: a.responses(f.Narrative, u.lang, d.Item.Lang), Decision: latest[f.Narrative]}
+		for _, e := range f.Evidence {
+			spans = append(spans, span{Start: e.Start, End: e.End, Label: fv.Title})
+			ev := evidenceView{Text: e.Text}
+			if ev.Text == "" && e.Start >= 0 && e.End <= len(d.Item.Text) && e.Start < e.End {
+				ev.Text = d.Item.Text[e.Start:e.End]
+			}
+			if e.CueStart > 0 || e.CueEnd > 0 {
+				ev.Cue = clock(e.CueStart)
+			}
+			fv.Evidence = append(fv.Evidence, ev)
+			terms = append(terms, words(ev.Text)...)
+		}
+		narrs = append(narrs, f.Narrative)
+		v.Flags = append(v.Flags, fv)
+	}
+	v.Text = highlight(d.Item.Text, spans)
+	if d.Item.HTML != "" {
+		v.Original = template.HTML(a.policy.Sanitize(d.Item.HTML))
+	}
+	if len(narrs) > 0 {
+		sim, err := a.store.Similar(r.Context(), storage.SimilarQuery{Narratives: narrs, Terms: terms, Limit: 6})
+		if err != nil {
+			a.log.Warn("similar failed", "item", d.Item.ID, "err", err)
+		}
+		for _, s := range sim {
+			if s.ItemID != d.Item.ID && len(v.Similar) < 5 {
+				v.Similar = append(v.Similar, s)
+			}
+		}
+	}
+	a.render(w, r, u, http.StatusOK, "item", "item_title", v)
+}
+
+// latestDecisions maps each narrative to its latest decision.
+func latestDecisions(reviews []storage.Review) map[string]string {
+	out := map[string]string{}
+	at := map[string]time.Time{}
+	for _, rv := range reviews {
+		if t, ok := at[rv.Narrative]; !ok || !rv.At.Before(t) {
+			at[rv.Narrative] = rv.At
+			out[rv.Narrative] = rv.Decision
+		}
+	}
+	return out
+}
+
+func (a *app) meaning(id, lang string) string {
+	if m := a.opt.Catalog.Meaning(id, lang); m != "" {
+		return m
+	}
+	return a.opt.Catalog.Meaning(id, "en")
+}
+
+// responses returns the narrative's response lines in the first of langs
+// that has some, then English, then French.
+func (a *app) responses(id string, langs ...string) []string {
+	for _, l := range append(langs, "en", "fr") {
+		if l == "" {
+			continue
+		}
+		if rs := a.opt.Catalog.Responses(id, l); len(rs) > 0 {
+			return rs
+		}
+	}
+	return nil
+}
+
+func clock(ms int64) string {
+	s := ms / 1000
+	return fmt.Sprintf("%02d:%02d:%02d", s/3600, s/60%60, s%60)
+}
+
+// words returns the distinct lower-case words of at least four letters.
+func words(s string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if len([]rune(w)) >= 4 && !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+var (
+	errInvalidReview = errors.New("invalid review")
+	errBadDecision   = fmt.Errorf("%w: decision must be confirm, false_positive or needs_response", errInvalidReview)
+)
+
+// review validates and stores one decision.
+func (a *app) review(ctx context.Context, u *session, itemID, narrative, decision, note string) (storage.Review, error) {
+	if !contains(decisions, decision) {
+		return storage.Review{}, errBadDecision
+	}
+	if len(note) > 2000 {
+		return storage.Review{}, fmt.Errorf("%w: note over 2000 bytes", errInvalidReview)
+	}
+	d, err := a.loadItem(ctx, itemID)
+	if err != nil {
+		return storage.Review{}, err
+	}
+	found := false
+	for _, f := range d.Flags {
+		found = found || f.Narrative == narrative
+	}
+	if !found {
+		return storage.Review{}, fmt.Errorf("%w: item %s has no flag for narrative %q", storage.ErrNotFound, itemID, narrative)
+	}
+	id, err := newSecret("")
+	if err != nil {
+		return storage.Review{}, err
+	}
+	rv := storage.Review{ID: id[:22], ItemID: itemID, Narrative: narrative, Decision: decision, Reviewer: u.user.Name, Note: note, At: a.now().UTC()}
+	if err := a.store.InsertReviews(ctx, []storage.Review{rv}); err != nil {
+		return storage.Review{}, fmt.Errorf("web: store review: %w", err)
+	}
+	a.log.Info("review", "item", itemID, "narrative", narrative, "decision", decision, "reviewer", u.user.Name)
+	return rv, nil
+}
+
+func (a *app) reviewSubmit(w http.ResponseWriter, r *http.Request, u *session) {
+	id := r.PathValue("id")
+	_, err := a.review(r.Context(), u, id, r.PostFormValue("narrative"), r.PostFormValue("decision"), strings.TrimSpace(r.PostFormValue("note")))
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		a.pageError(w, r, u, http.StatusNotFound, "err_not_found")
+	case errors.Is(err, errInvalidReview):
+		a.pageError(w, r, u, http.StatusBadRequest, "err_bad_request")
+	case err != nil:
+		a.log.Error("review failed", "err", err)
+		a.pageError(w, r, u, http.StatusInternalServerError, "err_internal")
+	default:
+		http.Redirect(w, r, "/items/"+url.PathEscape(id)+"?saved=1#flags", http.StatusSeeOther)
+	}
+}
+
+func (a *app) labelsDownload(w http.ResponseWriter, r *http.Request, u *session) {
+	_, sf, err := a.readFilter(r.URL.Query(), 0)
+	if err != nil {
+		a.pageError(w, r, u, http.StatusBadRequest, "err_bad_request")
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="veille-labels.jsonl"`)
+	if err := a.writeLabels(r.Context(), sf, w); err != nil {
+		a.log.Error("labels export failed", "err", err)
+	}
+}
+
+type checkView struct {
+	Text    string
+	Lang    string
+	Langs   []string
+	Done    bool
+	Result  *checkResult
+	Error   string
+	Checked template.HTML
+}
+
+func (a *app) checkPage(w http.ResponseWriter, r *http.Request, u *session) {
+	a.render(w, r, u, http.StatusOK, "check", "check_title", checkView{Langs: languages})
+}
+
+func (a *app) checkSubmit(w http.ResponseWriter, r *http.Request, u *session) {
+	v := checkView{Langs: languages, Text: r.PostFormValue("text"), Lang: r.PostFormValue("lang")}
+	res, err := a.check(r.Context(), u, v.Text, v.Lang)
+	status := http.StatusOK
+	switch {
+	case errors.Is(err, errRateCheck):
+		status, v.Error = http.StatusTooManyRequests, "err_rate_check"
+	case errors.Is(err, errEmptyText), errors.Is(err, errLongText):
+		status, v.Error = http.StatusBadRequest, "err_empty_text"
+	case err != nil:
+		a.log.Error("check failed", "err", err)
+		status, v.Error = http.StatusInternalServerError, "err_internal"
+	default:
+		v.Done, v.Result = true, &res
+		var spans []span
+		for _, f := range res.Flags {
+			for _, e := range f.Evidence {
+				spans = append(spans, span{Start: e.Start, End: e.End, Label: f.Title})
+			}
+		}
+		v.Checked = highlight(v.Text, spans)
+	}
+	a.render(w, r, u, status, "check", "check_title", v)
+}
+
+type trendsView struct {
+	F          filterForm
+	Narratives []option
+	Missions   []string
+	Langs      []string
+	Sources    []string
+	Stances    []string
+	Dims       []string
+	Periods    []int
+	Chart      chart
+	Table      storage.Table
+	Rising     []risingView
+	Spread     *storage.SpreadReport
+	SpreadName string
+	CSV        string
+	Parquet    string
+}
+
+type risingView struct {
+	storage.RisingRow
+	Title string
+}
+
+func (a *app) trendQuery(r *http.Request) (filterForm, storage.TrendQuery, error) {
+	f, sf, err := a.readFilter(r.URL.Query(), 30)
+	if err != nil {
+		return f, storage.TrendQuery{}, err
+	}
+	if sf.Since.IsZero() {
+		sf.Since = a.now().AddDate(-10, 0, 0)
+	}
+	return f, storage.TrendQuery{Filter: sf, By: []string{"day", f.By}}, nil
+}
+
+func (a *app) trendsPage(w http.ResponseWriter, r *http.Request, u *session) {
+	f, tq, err := a.trendQuery(r)
+	if err != nil {
+		a.pageError(w, r, u, http.StatusBadRequest, "err_bad_request")
+		return
+	}
+	ctx := r.Context()
+	tbl, err := a.store.Trends(ctx, tq)
+	if err != nil {
+		a.log.Error("trends failed", "err", err)
+		a.pageError(w, r, u, http.StatusInternalServerError, "err_internal")
+		return
+	}
+	v := trendsView{F: f, Narratives: a.narrativeOptions(u.lang), Missions: missions, Langs: languages,
+		Sources: a.sourceOptions(ctx), Stances: stances, Dims: trendDims, Periods: periods, Table: tbl}
+	label := func(s string) string { return s }
+	if f.By == "narrative" {
+		label = func(s string) string { return a.narrTitle(s, u.lang) }
+	}
+	v.Chart = buildChart(tbl, f.By, tq.Since, a.now(), label)
+	rising, err := a.store.Rising(ctx, storage.RisingQuery{Filter: tq.Filter, Now: a.now(), Window: 24 * time.Hour, Baseline: 7 * 24 * time.Hour, Limit: 10})
+	if err != nil {
+		a.log.Warn("rising failed", "err", err)
+	}
+	for _, rr := range rising {
+		v.Rising = append(v.Rising, risingView{RisingRow: rr, Title: a.narrTitle(rr.Narrative, u.lang)})
+	}
+	if len(tq.Narratives) == 1 {
+		sp, err := a.store.Spread(ctx, tq.Narratives[0], tq.Since)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			a.log.Warn("spread failed", "err", err)
+		}
+		if err == nil {
+			v.Spread = &sp
+			v.SpreadName = a.narrTitle(tq.Narratives[0], u.lang)
+		}
+	}
+	q := r.URL.Query()
+	q.Set("format", "csv")
+	v.CSV = "/trends/download?" + q.Encode()
+	q.Set("format", "parquet")
+	v.Parquet = "/trends/download?" + q.Encode()
+	a.render(w, r, u, http.StatusOK, "trends", "trends_title", v)
+}
+
+var exportTypes = map[string]string{
+	"csv":     "text/csv; charset=utf-8",
+	"jsonl":   "application/x-ndjson; charset=utf-8",
+	"parquet": "application/vnd.apache.parquet",
+}
+
+func (a *app) trendsDownload(w http.ResponseWriter, r *http.Request, u *session) {
+	_, tq, err := a.trendQuery(r)
+	format := r.URL.Query().Get("format")
+	if err != nil || exportTypes[format] == "" {
+		a.pageError(w, r, u, http.StatusBadRequest, "err_bad_request")
+		return
+	}
+	a.export(w, r, tq, format)
+}
+
+func (a *app) export(w http.ResponseWriter, r *http.Request, tq storage.TrendQuery, format string) {
+	w.Header().Set("Content-Type", exportTypes[format])
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="veille-trends-%s.%s"`, a.now().UTC().Format("20060102"), format))
+	if err := a.store.Export(r.Context(), tq, format, w); err != nil {
+		a.log.Error("export failed", "format", format, "err", err)
+	}
+}
+
+func (a *app) sourcesPage(w http.ResponseWriter, r *http.Request, u *session) {
+	list, err := a.sourceList(r.Context())
+	if err != nil {
+		a.log.Error("sources failed", "err", err)
+		a.pageError(w, r, u, http.StatusInternalServerError, "err_internal")
+		return
+	}
+	a.render(w, r, u, http.StatusOK, "sources", "sources_title", list)
+}
+
+func (a *app) sourceList(ctx context.Context) ([]SourceStatus, error) {
+	if a.opt.Sources == nil {
+		return nil, nil
+	}
+	return a.opt.Sources.List(ctx)
+}
+
+type catalogEntry struct {
+	ID, Title, Meaning string
+	Responses          []string
+}
+
+func (a *app) catalog(lang string) []catalogEntry {
+	var out []catalogEntry
+	for _, id := range a.opt.Catalog.IDs() {
+		out = append(out, catalogEntry{ID: id, Title: a.narrTitle(id, lang), Meaning: a.meaning(id, lang), Responses: a.responses(id, lang)})
+	}
+	return out
+}
+
+func (a *app) catalogPage(w http.ResponseWriter, r *http.Request, u *session) {
+	a.render(w, r, u, http.StatusOK, "catalog", "catalog_title", a.catalog(u.lang))
+}
+
+type usersView struct {
+	Users    []storage.User
+	Roles    []string
+	Langs    []string
+	NewName  string
+	NewToken string
+	Error    string
+}
+
+func (a *app) usersView(ctx context.Context) (usersView, error) {
+	users, err := a.store.Users(ctx)
+	sort.Slice(users, func(i, j int) bool { return users[i].Name < users[j].Name })
+	return usersView{Users: users, Roles: []string{storage.RoleReviewer, storage.RoleRadio, storage.RoleAnalyst, storage.RoleAdmin}, Langs: languages}, err
+}
+
+func (a *app) usersPage(w http.ResponseWriter, r *http.Request, u *session) {
+	v, err := a.usersView(r.Context())
+	if err != nil {
+		a.log.Error("users failed", "err", err)
+		a.pageError(w, r, u, http.StatusInternalServerError, "err_internal")
+		return
+	}
+	a.render(w, r, u, http.StatusOK, "users", "users_title", v)
+}
+
+func (a *app) usersAdd(w http.ResponseWriter, r *http.Request, u *session) {
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	nu, secret, err := CreateUser(r.Context(), a.store, name, r.PostFormValue("role"), r.PostFormValue("lang"), a.now())
+	status := http.StatusOK
+	v, verr := a.usersView(r.Context())
+	if verr != nil {
+		a.log.Error("users failed", "err", verr)
+	}
+	switch {
+	case errors.Is(err, ErrBadName), errors.Is(err, ErrBadRole), errors.Is(err, ErrUserExists):
+		status, v.Error = http.StatusBadRequest, err.Error()
+	case err != nil:
+		a.log.Error("user add failed", "err", err)
+		status, v.Error = http.StatusInternalServerError, tr(u.lang, "err_internal")
+	default:
+		a.log.Info("user added", "user", nu.Name, "role", nu.Role, "by", u.user.Name)
+		v.NewName, v.NewToken = nu.Name, secret
+	}
+	a.render(w, r, u, status, "users", "users_title", v)
+}
+
+func (a *app) usersRevoke(w http.ResponseWriter, r *http.Request, u *session) {
+	err := RevokeUser(r.Context(), a.store, r.PathValue("name"))
+	switch {
+	case errors.Is(err, ErrNoSuchUser):
+		a.pageError(w, r, u, http.StatusNotFound, "err_not_found")
+	case err != nil:
+		a.log.Error("user revoke failed", "err", err)
+		a.pageError(w, r, u, http.StatusInternalServerError, "err_internal")
+	default:
+		a.log.Info("user revoked", "user", r.PathValue("name"), "by", u.user.Name)
+		http.Redirect(w, r, "/users", http.StatusSeeOther)
+	}
+}
