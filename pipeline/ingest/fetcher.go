@@ -123,16 +123,16 @@ func NewFetcher(cfg config.Fetch) *Fetcher {
 	allow, _ := parseAllowList(cfg.Allow)
 	f := &Fetcher{cfg: cfg, allow: allow, hosts: map[string]chan struct{}{}}
 	tr := &http.Transport{
-		Proxy:                 nil, // a proxy would dial on our behalf, past the guard
-		DialContext:           f.dial,
-		TLSHandshakeTimeout:   time.Duration(cfg.ConnectTimeout),
-		ResponseHeaderTimeout: time.Duration(cfg.ReadTimeout),
+		Proxy:                  nil, // a proxy would dial on our behalf, past the guard
+		DialContext:            f.dial,
+		TLSHandshakeTimeout:    time.Duration(cfg.ConnectTimeout),
+		ResponseHeaderTimeout:  time.Duration(cfg.ReadTimeout),
 		MaxResponseHeaderBytes: 64 << 10,
-		DisableCompression:    true, // gzip is decoded here, under the size limit
-		MaxIdleConns:          64,
-		MaxIdleConnsPerHost:   cfg.PerHost,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
+		DisableCompression:     true, // gzip is decoded here, under the size limit
+		MaxIdleConns:           64,
+		MaxIdleConnsPerHost:    cfg.PerHost,
+		IdleConnTimeout:        90 * time.Second,
+		ForceAttemptHTTP2:      true,
 	}
 	f.client = &http.Client{
 		Transport: tr,
