@@ -1,0 +1,325 @@
+// Package chdb is the embedded backend: ClickHouse running in-process through
+// chDB, with its data in one directory. It owns the process's single chDB
+// session (chdb-go keeps one per process), serialises queries on it, and
+// encodes inserts as JSONEachRow.
+package chdb
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	chdbgo "github.com/chdb-io/chdb-go/chdb"
+	// chdblib must initialise before chdb-go loads libchdb.so.
+	"github.com/veille-project/veille/storage"
+	_ "github.com/veille-project/veille/storage/chdb/chdblib"
+)
+
+// ErrOtherDataDir is returned when a process that already opened chDB on
+// one directory asks for another: chDB has one session per process.
+var ErrOtherDataDir = errors.New("chdb: the process's chDB session already uses another data directory")
+
+// The process-wide session, shared by every Conn and closed with the last.
+var (
+	mu      sync.Mutex // serialises every call into chDB
+	session *chdbgo.Session
+	path    string
+	refs    int
+	version string
+)
+
+// Conn is a handle on the process's chDB session.
+type Conn struct {
+	once sync.Once
+}
+
+var _ storage.Conn = (*Conn)(nil)
+
+// Open opens (or joins) the process's chDB session on dataDir.
+func Open(dataDir string) (*Conn, error) {
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("chdb: data dir %s: %w", dataDir, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if session != nil {
+		if abs != path {
+			return nil, fmt.Errorf("%w: %s (open: %s)", ErrOtherDataDir, abs, path)
+		}
+		refs++
+		return &Conn{}, nil
+	}
+	if err := os.MkdirAll(abs, 0o750); err != nil {
+		return nil, fmt.Errorf("chdb: data dir: %w", err)
+	}
+	s, err := chdbgo.NewSession(abs)
+	if err != nil {
+		return nil, fmt.Errorf("chdb: open session on %s: %w", abs, err)
+	}
+	out, err := query(s, "SELECT version()", "TabSeparated")
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("chdb: version: %w", err)
+	}
+	session, path, refs, version = s, abs, 1, strings.TrimSpace(string(out))
+	return &Conn{}, nil
+}
+
+// query runs sql on s with mu held.
+func query(s *chdbgo.Session, sql, format string) ([]byte, error) {
+	r, err := s.Query(sql, format)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, nil
+	}
+	defer r.Free()
+	if err := r.Error(); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(r.Buf()), nil
+}
+
+func (c *Conn) run(ctx context.Context, sql, format string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if session == nil {
+		return nil, storage.ErrClosed
+	}
+	out, err := query(session, sql, format)
+	if err != nil {
+		return nil, fmt.Errorf("chdb: %w", err)
+	}
+	return out, nil
+}
+
+// Name is "chdb".
+func (c *Conn) Name() string { return "chdb" }
+
+// Version is chDB's ClickHouse version.
+func (c *Conn) Version() string {
+	mu.Lock()
+	defer mu.Unlock()
+	return version
+}
+
+// Exec runs a statement.
+func (c *Conn) Exec(ctx context.Context, sql string) error {
+	_, err := c.run(ctx, sql, "TabSeparated")
+	return err
+}
+
+// Query runs sql and parses its TabSeparated output.
+func (c *Conn) Query(ctx context.Context, sql string) ([][]string, error) {
+	out, err := c.run(ctx, sql, "TabSeparated")
+	if err != nil {
+		return nil, err
+	}
+	return ParseTSV(out), nil
+}
+
+// QueryFormat writes the result of sql in a ClickHouse output format.
+func (c *Conn) QueryFormat(ctx context.Context, sql, format string, w io.Writer) error {
+	out, err := c.run(ctx, sql, format)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(out)
+	return err
+}
+
+// Insert sends rows as one INSERT ... FORMAT JSONEachRow.
+func (c *Conn) Insert(ctx context.Context, table string, cols []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	var b bytes.Buffer
+	b.Grow(64 + len(rows)*256)
+	b.WriteString("INSERT INTO ")
+	b.WriteString(table)
+	b.WriteString(" (")
+	b.WriteString(strings.Join(cols, ", "))
+	b.WriteString(") FORMAT JSONEachRow\n")
+	buf := b.Bytes()
+	for _, row := range rows {
+		if len(row) != len(cols) {
+			return fmt.Errorf("chdb: insert into %s: row has %d values for %d columns", table, len(row), len(cols))
+		}
+		buf = append(buf, '{')
+		for i, v := range row {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendJSONString(buf, cols[i])
+			buf = append(buf, ':')
+			var err error
+			if buf, err = appendValue(buf, v); err != nil {
+				return fmt.Errorf("chdb: insert into %s column %s: %w", table, cols[i], err)
+			}
+		}
+		buf = append(buf, '}', '\n')
+	}
+	_, err := c.run(ctx, string(buf), "TabSeparated")
+	return err
+}
+
+// Close releases this handle; the session closes with the last one.
+func (c *Conn) Close() error {
+	c.once.Do(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		refs--
+		if refs == 0 && session != nil {
+			session.Close()
+			session = nil
+		}
+	})
+	return nil
+}
+
+func appendValue(buf []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case string:
+		return appendJSONString(buf, x), nil
+	case []string:
+		buf = append(buf, '[')
+		for i, s := range x {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendJSONString(buf, s)
+		}
+		return append(buf, ']'), nil
+	case uint8:
+		return strconv.AppendUint(buf, uint64(x), 10), nil
+	case uint32:
+		return strconv.AppendUint(buf, uint64(x), 10), nil
+	case uint64:
+		return strconv.AppendUint(buf, x, 10), nil
+	case int64:
+		return strconv.AppendInt(buf, x, 10), nil
+	case int:
+		return strconv.AppendInt(buf, int64(x), 10), nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			x = 0
+		}
+		return strconv.AppendFloat(buf, x, 'g', -1, 64), nil
+	case time.Time:
+		// Unix seconds: read the same whatever the session's time zone.
+		return strconv.AppendInt(buf, x.Unix(), 10), nil
+	default:
+		return buf, fmt.Errorf("unsupported value type %T", v)
+	}
+}
+
+// appendJSONString writes s as a JSON string. Bytes that are not valid
+// UTF-8 pass through unchanged (ClickHouse strings are bytes), so every
+// string round-trips exactly.
+func appendJSONString(buf []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
+			continue
+		}
+		buf = append(buf, s[start:i]...)
+		switch c {
+		case '"':
+			buf = append(buf, '\\', '"')
+		case '\\':
+			buf = append(buf, '\\', '\\')
+		case '\n':
+			buf = append(buf, '\\', 'n')
+		case '\t':
+			buf = append(buf, '\\', 't')
+		case '\r':
+			buf = append(buf, '\\', 'r')
+		default:
+			buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+		}
+		start = i + 1
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
+}
+
+// ParseTSV splits ClickHouse TabSeparated output into rows of unescaped
+// fields.
+func ParseTSV(out []byte) [][]string {
+	if len(out) == 0 {
+		return nil
+	}
+	lines := bytes.Split(bytes.TrimSuffix(out, []byte{'\n'}), []byte{'\n'})
+	rows := make([][]string, len(lines))
+	for i, line := range lines {
+		fields := bytes.Split(line, []byte{'\t'})
+		row := make([]string, len(fields))
+		for j, f := range fields {
+			row[j] = unescapeTSV(f)
+		}
+		rows[i] = row
+	}
+	return rows
+}
+
+func unescapeTSV(f []byte) string {
+	if bytes.IndexByte(f, '\\') < 0 {
+		return string(f)
+	}
+	out := make([]byte, 0, len(f))
+	for i := 0; i < len(f); i++ {
+		c := f[i]
+		if c != '\\' || i+1 == len(f) {
+			out = append(out, c)
+			continue
+		}
+		i++
+		switch f[i] {
+		case 'n':
+			out = append(out, '\n')
+		case 't':
+			out = append(out, '\t')
+		case 'r':
+			out = append(out, '\r')
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case '0':
+			out = append(out, 0)
+		case 'a':
+			out = append(out, '\a')
+		case 'v':
+			out = append(out, '\v')
+		case 'x':
+			if i+2 < len(f) {
+				if v, err := strconv.ParseUint(string(f[i+1:i+3]), 16, 8); err == nil {
+					out = append(out, byte(v))
+					i += 2
+					continue
+				}
+			}
+			out = append(out, 'x')
+		default:
+			out = append(out, f[i])
+		}
+	}
+	return string(out)
+}

@@ -1,0 +1,61 @@
+package chdb_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+
+	"github.com/veille-project/veille/storage"
+	"github.com/veille-project/veille/storage/chdb"
+	"github.com/veille-project/veille/storage/storagetest"
+)
+
+// dataDir is the one chDB directory of this test binary (one session per
+// process); each test gets its own database in it.
+var dataDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "veille-chdb-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	dataDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var dbSeq atomic.Int64
+
+func open(t testing.TB) *storage.DB {
+	t.Helper()
+	conn, err := chdb.Open(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := storage.New(context.Background(), conn, storage.Options{Database: fmt.Sprintf("test_%d", dbSeq.Add(1))})
+	if err != nil {
+		conn.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db.Database())
+		db.Close()
+	})
+	return db
+}
+
+func TestSuite(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) storage.Store { return open(t) })
+}
+
+func TestOtherDataDirRefused(t *testing.T) {
+	s := open(t)
+	_ = s
+	if _, err := chdb.Open(t.TempDir()); err == nil {
+		t.Fatal("Open on a second directory succeeded; chDB has one session per process")
+	}
+}

@@ -1,0 +1,279 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sync/atomic"
+	"time"
+)
+
+// Options configure a DB.
+type Options struct {
+	// Database holds Veille's tables (default "veille").
+	Database string
+	// TextRetention is how long raw text (text, html, cues) is kept; 0
+	// keeps it forever. Applied as a column TTL where the engine has one.
+	TextRetention time.Duration
+}
+
+// DefaultDatabase is the database used when Options.Database is empty.
+const DefaultDatabase = "veille"
+
+var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+
+// DB is the Store over one backend connection. It is safe for concurrent use
+// as far as its Conn is.
+type DB struct {
+	c      Conn
+	db     string
+	opts   Options
+	caps   caps
+	closed atomic.Bool
+}
+
+var _ Store = (*DB)(nil)
+
+// New wraps a backend connection and applies pending migrations. The DB owns
+// c and closes it on Close.
+func New(ctx context.Context, c Conn, opts Options) (*DB, error) {
+	if opts.Database == "" {
+		opts.Database = DefaultDatabase
+	}
+	if !identRe.MatchString(opts.Database) {
+		return nil, fmt.Errorf("%w: database name %q: want letters, digits and _", ErrBadQuery, opts.Database)
+	}
+	d := &DB{c: c, db: opts.Database, opts: opts, caps: capsOf(c.Version())}
+	if err := d.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Database returns the name of the database holding the tables.
+func (d *DB) Database() string { return d.db }
+
+// Conn returns the backend connection, for tools that run their own SQL.
+func (d *DB) Conn() Conn { return d.c }
+
+// Backend names the backend and its version, e.g. "chdb 26.5.1.1".
+func (d *DB) Backend() string { return d.c.Name() + " " + d.c.Version() }
+
+// Close closes the backend connection.
+func (d *DB) Close() error {
+	if d.closed.Swap(true) {
+		return nil
+	}
+	return d.c.Close()
+}
+
+func (d *DB) t(table string) string { return d.db + "." + table }
+
+// version is the ReplacingMergeTree version of rows written now: the latest
+// write of a key wins.
+func version() uint64 { return uint64(time.Now().UnixNano()) }
+
+var itemCols = []string{"id", "content_hash", "source", "kind", "url", "title", "text", "html",
+	"lang", "mission", "station", "cues", "published", "fetched", "ingested", "ver"}
+
+// InsertItems stores items; an item stored again (same id) replaces the
+// earlier row and is counted once.
+func (d *DB) InsertItems(ctx context.Context, items []Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	if d.closed.Load() {
+		return ErrClosed
+	}
+	now, ver := DBTime(time.Now()), version()
+	rows := make([][]any, len(items))
+	for i, it := range items {
+		if it.ID == "" {
+			return fmt.Errorf("%w: item %d has no id", ErrBadQuery, i)
+		}
+		cues := ""
+		if len(it.Cues) > 0 {
+			b, err := json.Marshal(it.Cues)
+			if err != nil {
+				return fmt.Errorf("storage: item %s: cues: %w", it.ID, err)
+			}
+			cues = string(b)
+		}
+		rows[i] = []any{it.ID, it.ContentHash, it.Source, it.Kind, it.URL, it.Title, it.Text, it.HTML,
+			it.Lang, it.Mission, it.Station, cues, DBTime(it.Published), DBTime(it.Fetched), now, ver}
+	}
+	if err := d.c.Insert(ctx, d.t("items"), itemCols, rows); err != nil {
+		return fmt.Errorf("storage: insert %d items: %w", len(items), err)
+	}
+	return nil
+}
+
+var flagCols = []string{"item_id", "narrative", "stance", "score", "evidence", "terms", "entities",
+	"classifier_version", "source", "lang", "mission", "published", "ingested", "ver"}
+
+// InsertFlags stores flags; a flag stored again (same item, narrative and
+// stance) replaces the earlier row and is counted once.
+func (d *DB) InsertFlags(ctx context.Context, flags []Flag) error {
+	if len(flags) == 0 {
+		return nil
+	}
+	if d.closed.Load() {
+		return ErrClosed
+	}
+	now, ver := DBTime(time.Now()), version()
+	rows := make([][]any, len(flags))
+	for i, f := range flags {
+		if f.ItemID == "" || f.Narrative == "" {
+			return fmt.Errorf("%w: flag %d has no item id or narrative", ErrBadQuery, i)
+		}
+		ev, err := json.Marshal(nonNil(f.Evidence))
+		if err != nil {
+			return fmt.Errorf("storage: flag %s/%s: evidence: %w", f.ItemID, f.Narrative, err)
+		}
+		ents, err := json.Marshal(nonNil(f.Entities))
+		if err != nil {
+			return fmt.Errorf("storage: flag %s/%s: entities: %w", f.ItemID, f.Narrative, err)
+		}
+		texts := make([]string, len(f.Evidence))
+		for j, e := range f.Evidence {
+			texts[j] = e.Text
+		}
+		score := f.Score
+		if score != score || score > 1e300 || score < -1e300 { // NaN or Inf
+			score = 0
+		}
+		rows[i] = []any{f.ItemID, f.Narrative, f.Stance, score, string(ev), Terms(texts...), string(ents),
+			f.ClassifierVersion, f.Source, f.Lang, f.Mission, DBTime(f.Published), now, ver}
+	}
+	if err := d.c.Insert(ctx, d.t("flags"), flagCols, rows); err != nil {
+		return fmt.Errorf("storage: insert %d flags: %w", len(flags), err)
+	}
+	return nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+var reviewCols = []string{"id", "item_id", "narrative", "decision", "reviewer", "note", "at", "at_ms"}
+
+// Review decisions.
+const (
+	DecisionConfirm       = "confirm"
+	DecisionFalsePositive = "false_positive"
+	DecisionNeedsResponse = "needs_response"
+)
+
+// InsertReviews appends review decisions. A review without an ID gets a
+// random one (and a retried insert of it would then count twice: callers
+// that retry should set IDs); a zero At is now.
+func (d *DB) InsertReviews(ctx context.Context, reviews []Review) error {
+	if len(reviews) == 0 {
+		return nil
+	}
+	if d.closed.Load() {
+		return ErrClosed
+	}
+	rows := make([][]any, len(reviews))
+	for i, r := range reviews {
+		if r.ItemID == "" || r.Narrative == "" {
+			return fmt.Errorf("%w: review %d has no item id or narrative", ErrBadQuery, i)
+		}
+		switch r.Decision {
+		case DecisionConfirm, DecisionFalsePositive, DecisionNeedsResponse:
+		default:
+			return fmt.Errorf("%w: review %d: decision %q: want confirm, false_positive or needs_response", ErrBadQuery, i, r.Decision)
+		}
+		if r.ID == "" {
+			r.ID = randomID()
+		}
+		if r.At.IsZero() {
+			r.At = time.Now()
+		}
+		ms := r.At.UnixMilli()
+		if ms < 0 {
+			ms = 0
+		}
+		rows[i] = []any{r.ID, r.ItemID, r.Narrative, r.Decision, r.Reviewer, r.Note, DBTime(r.At), uint64(ms)}
+	}
+	if err := d.c.Insert(ctx, d.t("reviews"), reviewCols, rows); err != nil {
+		return fmt.Errorf("storage: insert %d reviews: %w", len(reviews), err)
+	}
+	return nil
+}
+
+func randomID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func bool8(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// PutUser creates or replaces a user.
+func (d *DB) PutUser(ctx context.Context, u User) error {
+	if u.Name == "" {
+		return fmt.Errorf("%w: user has no name", ErrBadQuery)
+	}
+	if u.Created.IsZero() {
+		u.Created = time.Now()
+	}
+	row := []any{u.Name, u.Role, u.Lang, bool8(u.Disabled), DBTime(u.Created), version()}
+	if err := d.c.Insert(ctx, d.t("users"), []string{"name", "role", "lang", "disabled", "created", "ver"}, [][]any{row}); err != nil {
+		return fmt.Errorf("storage: put user %q: %w", u.Name, err)
+	}
+	return nil
+}
+
+// Users lists users by name.
+func (d *DB) Users(ctx context.Context) ([]User, error) {
+	rows, err := d.c.Query(ctx, "SELECT name, role, lang, disabled, created FROM "+d.t("users")+" FINAL ORDER BY name")
+	if err != nil {
+		return nil, fmt.Errorf("storage: users: %w", err)
+	}
+	out := make([]User, len(rows))
+	for i, r := range rows {
+		out[i] = User{Name: r[0], Role: r[1], Lang: r[2], Disabled: r[3] == "1", Created: parseTime(r[4])}
+	}
+	return out, nil
+}
+
+// PutToken creates or replaces a token, keyed by its hash.
+func (d *DB) PutToken(ctx context.Context, t Token) error {
+	if t.Hash == "" {
+		return fmt.Errorf("%w: token has no hash", ErrBadQuery)
+	}
+	if t.Created.IsZero() {
+		t.Created = time.Now()
+	}
+	row := []any{t.Hash, t.ID, t.User, bool8(t.Revoked), DBTime(t.Created), DBTime(t.Expires), version()}
+	if err := d.c.Insert(ctx, d.t("tokens"), []string{"hash", "id", "user_name", "revoked", "created", "expires", "ver"}, [][]any{row}); err != nil {
+		return fmt.Errorf("storage: put token %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// TokenByHash returns the token with this hash, or ErrNotFound.
+func (d *DB) TokenByHash(ctx context.Context, hash string) (Token, error) {
+	rows, err := d.c.Query(ctx, "SELECT hash, id, user_name, revoked, created, expires FROM "+d.t("tokens")+
+		" FINAL WHERE hash = "+Quote(hash)+" LIMIT 1")
+	if err != nil {
+		return Token{}, fmt.Errorf("storage: token: %w", err)
+	}
+	if len(rows) == 0 {
+		return Token{}, ErrNotFound
+	}
+	r := rows[0]
+	return Token{Hash: r[0], ID: r[1], User: r[2], Revoked: r[3] == "1", Created: parseTime(r[4]), Expires: parseTime(r[5])}, nil
+}

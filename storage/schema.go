@@ -1,0 +1,223 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// caps are the features of the engine's version that the schema and the
+// queries adapt to.
+type caps struct {
+	major, minor int
+	// lowCardinality: LowCardinality(String) is stable (19.0+; experimental
+	// in 18.x).
+	lowCardinality bool
+	// ttl: column TTL expressions (19.6+).
+	ttl bool
+}
+
+func capsOf(version string) caps {
+	var c caps
+	parts := strings.SplitN(version, ".", 3)
+	if len(parts) >= 2 {
+		c.major, _ = strconv.Atoi(parts[0])
+		c.minor, _ = strconv.Atoi(parts[1])
+	}
+	c.lowCardinality = c.major >= 19
+	c.ttl = c.major > 19 || (c.major == 19 && c.minor >= 6)
+	return c
+}
+
+// migration is one schema version: idempotent statements applied in order.
+type migration struct {
+	version int
+	name    string
+	stmts   []string
+}
+
+// migrations returns the schema history; {db} is the database and {lc} the
+// type of short repeated strings (LowCardinality(String) where stable).
+func migrations() []migration {
+	return []migration{{
+		version: 1,
+		name:    "items, flags, reviews, users, tokens",
+		stmts: []string{
+			// One row per item id; a re-polled item replaces itself (the
+			// highest ver wins) and queries read FINAL so that it counts once
+			// before merges too.
+			`CREATE TABLE IF NOT EXISTS {db}.items (
+				id String,
+				content_hash String,
+				source {lc},
+				kind {lc},
+				url String,
+				title String,
+				text String,
+				html String,
+				lang {lc},
+				mission {lc},
+				station String,
+				cues String,
+				published DateTime('UTC'),
+				fetched DateTime('UTC'),
+				ingested DateTime('UTC'),
+				ver UInt64
+			) ENGINE = ReplacingMergeTree(ver)
+			PARTITION BY toYYYYMM(published)
+			ORDER BY id`,
+			// One row per (narrative, item, stance), the flag's key; trend
+			// columns are denormalised so that trends need no join.
+			`CREATE TABLE IF NOT EXISTS {db}.flags (
+				item_id String,
+				narrative {lc},
+				stance {lc},
+				score Float64,
+				evidence String,
+				terms Array(String),
+				entities String,
+				classifier_version {lc},
+				source {lc},
+				lang {lc},
+				mission {lc},
+				published DateTime('UTC'),
+				ingested DateTime('UTC'),
+				ver UInt64
+			) ENGINE = ReplacingMergeTree(ver)
+			PARTITION BY toYYYYMM(published)
+			ORDER BY (narrative, item_id, stance)`,
+			// Append-only decisions; the id makes a retried insert harmless.
+			`CREATE TABLE IF NOT EXISTS {db}.reviews (
+				id String,
+				item_id String,
+				narrative String,
+				decision {lc},
+				reviewer String,
+				note String,
+				at DateTime('UTC'),
+				at_ms UInt64
+			) ENGINE = ReplacingMergeTree
+			ORDER BY (item_id, narrative, id)`,
+			`CREATE TABLE IF NOT EXISTS {db}.users (
+				name String,
+				role String,
+				lang String,
+				disabled UInt8,
+				created DateTime('UTC'),
+				ver UInt64
+			) ENGINE = ReplacingMergeTree(ver)
+			ORDER BY name`,
+			`CREATE TABLE IF NOT EXISTS {db}.tokens (
+				hash String,
+				id String,
+				user_name String,
+				revoked UInt8,
+				created DateTime('UTC'),
+				expires DateTime('UTC'),
+				ver UInt64
+			) ENGINE = ReplacingMergeTree(ver)
+			ORDER BY hash`,
+		},
+	}}
+}
+
+// SchemaVersion is the latest migration's version.
+func SchemaVersion() int {
+	m := migrations()
+	return m[len(m)-1].version
+}
+
+func (d *DB) expand(stmt string) string {
+	lc := "String"
+	if d.caps.lowCardinality {
+		lc = "LowCardinality(String)"
+	}
+	return strings.NewReplacer("{db}", d.db, "{lc}", lc).Replace(stmt)
+}
+
+// Migrate applies pending migrations. Every statement is idempotent and a
+// version is recorded only after its statements succeeded, so two processes
+// migrating at once both succeed and a crash half-way is repaired by the
+// next run.
+func (d *DB) Migrate(ctx context.Context) error {
+	if err := d.c.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+d.db); err != nil {
+		return fmt.Errorf("storage: migrate: create database %s: %w", d.db, err)
+	}
+	if err := d.c.Exec(ctx, d.expand(`CREATE TABLE IF NOT EXISTS {db}.schema_migrations (
+		version UInt32, name String, applied DateTime('UTC')
+	) ENGINE = ReplacingMergeTree ORDER BY version`)); err != nil {
+		return fmt.Errorf("storage: migrate: schema_migrations: %w", err)
+	}
+	applied, err := d.appliedVersions(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range migrations() {
+		if applied[m.version] {
+			continue
+		}
+		for i, stmt := range m.stmts {
+			if err := d.c.Exec(ctx, d.expand(stmt)); err != nil {
+				return fmt.Errorf("storage: migration %d (%s) statement %d: %w", m.version, m.name, i+1, err)
+			}
+		}
+		row := []any{uint32(m.version), m.name, DBTime(time.Now())}
+		if err := d.c.Insert(ctx, d.db+".schema_migrations", []string{"version", "name", "applied"}, [][]any{row}); err != nil {
+			return fmt.Errorf("storage: migration %d: record: %w", m.version, err)
+		}
+		slog.Info("storage: migration applied", "database", d.db, "version", m.version, "name", m.name)
+	}
+	return d.applyRetention(ctx)
+}
+
+func (d *DB) appliedVersions(ctx context.Context) (map[int]bool, error) {
+	rows, err := d.c.Query(ctx, "SELECT DISTINCT version FROM "+d.db+".schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("storage: migrate: read versions: %w", err)
+	}
+	out := map[int]bool{}
+	for _, r := range rows {
+		out[int(parseInt(r[0]))] = true
+	}
+	return out, nil
+}
+
+// AppliedVersion returns the highest recorded schema version (0: none).
+func (d *DB) AppliedVersion(ctx context.Context) (int, error) {
+	applied, err := d.appliedVersions(ctx)
+	if err != nil {
+		return 0, err
+	}
+	v := 0
+	for k := range applied {
+		v = max(v, k)
+	}
+	return v, nil
+}
+
+// applyRetention sets a TTL on the raw-text columns where the engine has
+// column TTL; elsewhere `veille prune` does the same job.
+func (d *DB) applyRetention(ctx context.Context) error {
+	if d.opts.TextRetention <= 0 {
+		return nil
+	}
+	if !d.caps.ttl {
+		slog.Warn("storage: this ClickHouse has no TTL; run `veille prune` to drop old raw text",
+			"backend", d.Backend(), "retention", d.opts.TextRetention)
+		return nil
+	}
+	days := int64(d.opts.TextRetention / (24 * time.Hour))
+	if days < 1 {
+		days = 1
+	}
+	for _, col := range []string{"text", "html", "cues"} {
+		stmt := fmt.Sprintf("ALTER TABLE %s.items MODIFY COLUMN %s String TTL published + toIntervalDay(%d)", d.db, col, days)
+		if err := d.c.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("storage: text retention on items.%s: %w", col, err)
+		}
+	}
+	return nil
+}
