@@ -1,0 +1,127 @@
+package web
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/veille-project/veille/storage"
+)
+
+func TestHighlight(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		text  string
+		spans []span
+		want  string
+	}{
+		{"none", "a <b> & c", nil, "a &lt;b&gt; &amp; c"},
+		{"one", "they deliver arms at night", []span{{5, 17, "W"}}, `they <mark title="W">deliver arms</mark> at night`},
+		{"escaped inside", "x <script>y</script> z", []span{{2, 20, "N"}}, `x <mark title="N">&lt;script&gt;y&lt;/script&gt;</mark> z`},
+		{"overlap split", "abcdef", []span{{0, 4, "A"}, {2, 6, "B"}}, `<mark title="A">ab</mark><mark title="A, B">cd</mark><mark title="B">ef</mark>`},
+		{"out of range dropped", "abc", []span{{1, 9, "A"}, {-1, 2, "B"}, {2, 2, "C"}}, "abc"},
+		{"cuts a character dropped", "élan", []span{{1, 3, "A"}}, "élan"},
+		{"label escaped", "abc", []span{{0, 1, `"><script>`}}, `<mark title="&#34;&gt;&lt;script&gt;">a</mark>bc`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := string(highlight(tc.text, tc.spans)); got != tc.want {
+				t.Fatalf("highlight = %s\nwant        %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestMessagesComplete(t *testing.T) {
+	for lang, m := range messages {
+		for key := range messages["en"] {
+			if _, ok := m[key]; !ok {
+				t.Errorf("%s lacks %q", lang, key)
+			}
+		}
+		for key := range m {
+			if _, ok := messages["en"][key]; !ok {
+				t.Errorf("%s has %q, which English lacks", lang, key)
+			}
+		}
+	}
+	// Every literal key a template asks for exists.
+	re := regexp.MustCompile(`\.T "([a-z_]+)"`)
+	files, _ := templateFS.ReadDir("templates")
+	for _, f := range files {
+		b, _ := templateFS.ReadFile("templates/" + f.Name())
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			if _, ok := messages["en"][m[1]]; !ok {
+				t.Errorf("%s asks for unknown message %q", f.Name(), m[1])
+			}
+		}
+	}
+	// Keys built with printf: roles, stances, decisions.
+	for _, k := range append(append([]string{"role_admin", "role_reviewer", "role_radio", "role_analyst"}, prefixed("stance_", stances)...), prefixed("dec_", decisions)...) {
+		if _, ok := messages["en"][k]; !ok {
+			t.Errorf("no message %q", k)
+		}
+	}
+}
+
+func prefixed(p string, list []string) []string {
+	var out []string
+	for _, s := range list {
+		out = append(out, p+s)
+	}
+	return out
+}
+
+func TestBuildChart(t *testing.T) {
+	since := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	until := since.AddDate(0, 0, 9)
+	tbl := storage.Table{Columns: []string{"day", "narrative", "flags"}, Rows: [][]string{
+		{"2026-11-01", "a", "2"}, {"2026-11-05", "a", "4"}, {"2026-11-05", "b", "1"}, {"2026-10-01", "a", "99"},
+	}}
+	c := buildChart(tbl, "narrative", since, until, strings.ToUpper)
+	if c.Empty || len(c.Series) != 2 || c.Max != 4 {
+		t.Fatalf("chart %+v", c)
+	}
+	if c.Series[0].Label != "A" || c.Series[0].Total != 6 {
+		t.Fatalf("first series %+v, want A with 6 (the row before since left out)", c.Series[0])
+	}
+	if n := len(strings.Fields(c.Series[0].Points)); n != 10 {
+		t.Fatalf("%d points, want one per day (10)", n)
+	}
+	if e := buildChart(storage.Table{Columns: []string{"day", "narrative", "flags"}}, "narrative", since, until, strings.ToUpper); !e.Empty {
+		t.Fatal("empty table gives a non-empty chart")
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"/queue?x=1": "/queue?x=1", "": "/", "//evil.example": "/", "https://evil.example": "/", "/\\evil": "/", "/a\r\nSet-Cookie: x": "/",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := newLimiter(2, time.Minute, func() time.Time { return now })
+	if !l.take("a") || !l.take("a") || l.take("a") {
+		t.Fatal("limit of 2 not enforced")
+	}
+	if !l.take("b") {
+		t.Fatal("keys share a limit")
+	}
+	now = now.Add(time.Minute)
+	if !l.take("a") {
+		t.Fatal("window did not reset")
+	}
+}
+
+func TestStaticAssetsSmall(t *testing.T) {
+	b, err := os.ReadFile("static/style.css")
+	if err != nil || len(b) > 20<<10 {
+		t.Fatalf("style.css: %v, %d bytes", err, len(b))
+	}
+}

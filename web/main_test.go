@@ -1,0 +1,336 @@
+package web_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/veille-project/veille/storage/chdb/chdblib"
+
+	"github.com/veille-project/veille/classifiers"
+	"github.com/veille-project/veille/storage"
+	"github.com/veille-project/veille/storage/backend"
+	"github.com/veille-project/veille/web"
+)
+
+// chDB keeps one session per process, so the whole test binary shares one
+// store; tests that write use ids of their own.
+var (
+	testStore storage.Store
+	testNow   = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	fixture   []fixtureItem
+	testCat   *fileCatalog
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "veille-web-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	st, err := backend.OpenWith(ctx, "embedded", dir, storage.Options{Database: "web_test"})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "open store:", err)
+		return 1
+	}
+	defer st.Close()
+	testStore = st
+	if testCat, err = loadCatalog("testdata/catalog.json"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if fixture, err = loadFixture("testdata/items.json"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := seed(ctx, st, fixture, ""); err != nil {
+		fmt.Fprintln(os.Stderr, "seed:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// fileCatalog is a small narrative catalog read from testdata, with
+// keywords for the keyword classifier below.
+type fileCatalog struct {
+	ids     []string
+	entries map[string]catEntry
+}
+
+type catEntry struct {
+	Title     map[string]string   `json:"title"`
+	Meaning   map[string]string   `json:"meaning"`
+	Responses map[string][]string `json:"responses"`
+	Keywords  []string            `json:"keywords"`
+}
+
+func loadCatalog(path string) (*fileCatalog, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c := &fileCatalog{entries: map[string]catEntry{}}
+	if err := json.Unmarshal(b, &c.entries); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for id := range c.entries {
+		c.ids = append(c.ids, id)
+	}
+	sort.Strings(c.ids)
+	return c, nil
+}
+
+func (c *fileCatalog) IDs() []string                  { return c.ids }
+func (c *fileCatalog) Title(id, lang string) string   { return c.entries[id].Title[lang] }
+func (c *fileCatalog) Meaning(id, lang string) string { return c.entries[id].Meaning[lang] }
+func (c *fileCatalog) Responses(id, lang string) []string {
+	return c.entries[id].Responses[lang]
+}
+
+// keywordClassifier flags a narrative when one of its keywords occurs; the
+// evidence is the sentence holding it.
+type keywordClassifier struct{ cat *fileCatalog }
+
+func (k keywordClassifier) Version() string { return "keyword-test" }
+
+func (k keywordClassifier) Classify(ctx context.Context, doc classifiers.Doc) (classifiers.Result, error) {
+	res := classifiers.Result{Lang: doc.Lang}
+	low := strings.ToLower(doc.Text)
+	if res.Lang == "" {
+		res.Lang = "en"
+		for _, w := range []string{" les ", " des ", " la ", " le "} {
+			if strings.Contains(" "+low, w) {
+				res.Lang = "fr"
+			}
+		}
+	}
+	for _, id := range k.cat.ids {
+		for _, kw := range k.cat.entries[id].Keywords {
+			i := strings.Index(low, kw)
+			if i < 0 || len(low) != len(doc.Text) {
+				continue
+			}
+			start := strings.LastIndexAny(doc.Text[:i], ".!?\n") + 1
+			for start < i && doc.Text[start] == ' ' {
+				start++
+			}
+			end := len(doc.Text)
+			if j := strings.IndexAny(doc.Text[i:], ".!?\n"); j >= 0 {
+				end = i + j
+			}
+			res.Flags = append(res.Flags, classifiers.Flag{Narrative: id, Stance: classifiers.StanceAssert, Score: 1,
+				Evidence: []classifiers.Evidence{{Start: start, End: end, Text: doc.Text[start:end]}}})
+			break
+		}
+	}
+	return res, nil
+}
+
+type fixtureItem struct {
+	storage.Item
+	DaysAgo int `json:"days_ago"`
+	Flags   []struct {
+		Narrative string   `json:"narrative"`
+		Stance    string   `json:"stance"`
+		Evidence  []string `json:"evidence"`
+	} `json:"flags"`
+}
+
+func loadFixture(path string) ([]fixtureItem, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var items []fixtureItem
+	if err := json.Unmarshal(b, &items); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return items, nil
+}
+
+// seed stores the fixture items, their ids suffixed, with flags whose
+// evidence offsets are found in the text.
+func seed(ctx context.Context, st storage.Store, items []fixtureItem, suffix string) error {
+	var its []storage.Item
+	var fls []storage.Flag
+	for _, fi := range items {
+		it := fi.Item
+		it.ID += suffix
+		it.ContentHash = it.ID
+		it.Published = testNow.Add(-time.Duration(fi.DaysAgo)*24*time.Hour - time.Hour)
+		it.Fetched = it.Published.Add(time.Minute)
+		its = append(its, it)
+		for _, f := range fi.Flags {
+			fl := storage.Flag{ItemID: it.ID, Narrative: f.Narrative, Stance: f.Stance, Score: 1, ClassifierVersion: "fixture",
+				Source: it.Source, Lang: it.Lang, Mission: it.Mission, Published: it.Published}
+			for _, ev := range f.Evidence {
+				i := strings.Index(it.Text, ev)
+				if i < 0 {
+					return fmt.Errorf("item %s: evidence %q not in text", it.ID, ev)
+				}
+				fl.Evidence = append(fl.Evidence, storage.Evidence{Start: i, End: i + len(ev), Text: ev})
+			}
+			fls = append(fls, fl)
+		}
+	}
+	if err := st.InsertItems(ctx, its); err != nil {
+		return err
+	}
+	return st.InsertFlags(ctx, fls)
+}
+
+func randomSuffix() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return "-" + hex.EncodeToString(b)
+}
+
+var roles = []string{storage.RoleAdmin, storage.RoleReviewer, storage.RoleRadio, storage.RoleAnalyst}
+
+// env is a running web app with one user per role.
+type env struct {
+	t      *testing.T
+	srv    *httptest.Server
+	names  map[string]string // role → user name
+	tokens map[string]string // role → API token
+}
+
+type staticSources []web.SourceStatus
+
+func (s staticSources) List(context.Context) ([]web.SourceStatus, error) { return s, nil }
+
+func newEnv(t *testing.T, mod func(*web.Options)) *env {
+	t.Helper()
+	opt := web.Options{
+		Store:      testStore,
+		Classifier: keywordClassifier{testCat},
+		Catalog:    testCat,
+		Sources: staticSources{
+			{Name: "radio-gao", URL: "https://radio.example/gao/feed.xml", Kind: "podcast", LastSuccess: testNow.Add(-time.Hour), ItemsLastDay: 12},
+			{Name: "blog-bunia", URL: "https://blog.example/feed", Kind: "rss", LastError: "HTTP 503", LastErrorAt: testNow.Add(-time.Hour), Failures: 3},
+		},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:    func() time.Time { return testNow },
+	}
+	if mod != nil {
+		mod(&opt)
+	}
+	h, err := web.New(opt)
+	if err != nil {
+		t.Fatalf("web.New: %v", err)
+	}
+	e := &env{t: t, srv: httptest.NewServer(h), names: map[string]string{}, tokens: map[string]string{}}
+	t.Cleanup(e.srv.Close)
+	suffix := randomSuffix()
+	for _, role := range roles {
+		lang := "en"
+		if role == storage.RoleRadio {
+			lang = "fr"
+		}
+		name := role + suffix
+		_, tok, err := web.CreateUser(context.Background(), testStore, name, role, lang, testNow)
+		if err != nil {
+			t.Fatalf("CreateUser %s: %v", name, err)
+		}
+		e.names[role], e.tokens[role] = name, tok
+	}
+	return e
+}
+
+// client is a browser-like HTTP client that does not follow redirects.
+func (e *env) client() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// formToken returns the CSRF token of the first form on a page.
+func formToken(t *testing.T, body string) string {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no csrf field in page:\n%.500s", body)
+	}
+	return m[1]
+}
+
+func (e *env) get(c *http.Client, path string) (*http.Response, string) {
+	e.t.Helper()
+	resp, err := c.Get(e.srv.URL + path)
+	if err != nil {
+		e.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func (e *env) post(c *http.Client, path string, form url.Values) (*http.Response, string) {
+	e.t.Helper()
+	resp, err := c.PostForm(e.srv.URL+path, form)
+	if err != nil {
+		e.t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// login signs a role's user in through the form and returns the client
+// and the CSRF token of its session.
+func (e *env) login(role string) (*http.Client, string) {
+	e.t.Helper()
+	c := e.client()
+	_, body := e.get(c, "/login")
+	resp, body := e.post(c, "/login", url.Values{"csrf": {formToken(e.t, body)}, "name": {e.names[role]}, "token": {e.tokens[role]}})
+	if resp.StatusCode != http.StatusSeeOther {
+		e.t.Fatalf("login %s: status %d\n%.500s", role, resp.StatusCode, body)
+	}
+	_, body = e.get(c, "/users") // any page with a form carries the session's token
+	return c, formToken(e.t, body)
+}
+
+// api calls the JSON API with a bearer token ("" for none).
+func (e *env) api(method, path, token string, body any) (*http.Response, []byte) {
+	e.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = strings.NewReader(string(b))
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+path, r)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
