@@ -311,6 +311,9 @@ func (d *DB) Spread(ctx context.Context, narrative string, since time.Time) (Spr
 	return rep, nil
 }
 
+// maxSimilarTerms bounds the terms a Similar query matches on.
+const maxSimilarTerms = 64
+
 // Similar lists items that carry one of the narratives and share evidence
 // terms (see Terms), most shared terms first, then newest.
 func (d *DB) Similar(ctx context.Context, q SimilarQuery) ([]SimilarRow, error) {
@@ -328,9 +331,17 @@ func (d *DB) Similar(ctx context.Context, q SimilarQuery) ([]SimilarRow, error) 
 	}
 	shared := "0"
 	if len(terms) > 0 {
-		arr := QuoteArray(terms)
-		conds = append(conds, "hasAny(terms, "+arr+")")
-		shared = "length(arrayIntersect(terms, " + arr + "))"
+		// A sum of has() rather than arrayIntersect/hasAny, which crash
+		// ClickHouse 18.16 on String arrays.
+		if len(terms) > maxSimilarTerms {
+			terms = terms[:maxSimilarTerms]
+		}
+		parts := make([]string, len(terms))
+		for i, term := range terms {
+			parts[i] = "has(terms, " + Quote(term) + ")"
+		}
+		shared = "(" + strings.Join(parts, " + ") + ")"
+		conds = append(conds, shared+" > 0")
 	}
 	inner := "SELECT item_id, narrative, max(" + shared + ") AS shared, max(published) AS published, any(source) AS source, any(lang) AS lang FROM " +
 		d.t("flags") + " FINAL" + and(conds...) + " GROUP BY item_id, narrative ORDER BY shared DESC, published DESC, item_id, narrative LIMIT " + strconv.Itoa(limit)
