@@ -6,6 +6,7 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"time"
@@ -144,18 +145,27 @@ func Default() Config {
 // Load reads path (if it exists, or if it was asked for explicitly) over the
 // defaults, then applies environment overrides.
 func Load(path string, explicit bool) (Config, error) {
-	cfg := Default()
 	b, err := os.ReadFile(path)
 	switch {
 	case err == nil:
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil {
-			return cfg, fmt.Errorf("config %s: %w", path, err)
-		}
+		return Parse(path, b)
 	case os.IsNotExist(err) && !explicit:
+		cfg := Default()
+		applyEnv(&cfg)
+		return cfg, cfg.Validate()
 	default:
-		return cfg, fmt.Errorf("config: %w", err)
+		return Default(), fmt.Errorf("config: %w", err)
+	}
+}
+
+// Parse reads a veille.yaml document (name is used in errors) over the
+// defaults, then applies environment overrides. Unknown keys are errors.
+func Parse(name string, b []byte) (Config, error) {
+	cfg := Default()
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && err != io.EOF {
+		return cfg, fmt.Errorf("config %s: %w", name, err)
 	}
 	applyEnv(&cfg)
 	return cfg, cfg.Validate()

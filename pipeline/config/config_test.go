@@ -1,0 +1,49 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	t.Setenv("VEILLE_NATS", "")
+	cfg, err := Parse("t.yaml", []byte("nats: nats://a:4222\ntext_retention: 90d\nsources:\n  - {name: a, url: http://x/feed, kind: rss, interval: 15m}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.NATS != "nats://a:4222" || time.Duration(cfg.TextRetention) != 90*24*time.Hour || time.Duration(cfg.Sources[0].Interval) != 15*time.Minute {
+		t.Fatalf("parsed %+v", cfg)
+	}
+	if cfg.ClickHouse != "embedded" || cfg.Fetch.MaxBody != 15<<20 {
+		t.Fatalf("defaults lost: %+v", cfg)
+	}
+}
+
+func TestParseErrorsNameTheProblem(t *testing.T) {
+	for _, tc := range []struct{ doc, want string }{
+		{"nast: x\n", "field nast not found"},
+		{"text_retention: soon\n", `bad duration "soon"`},
+		{"replicas: 9\n", "replicas 9"},
+		{"sources:\n  - {name: a, url: u, kind: tv}\n", `kind "tv"`},
+		{"sources:\n  - {name: a, url: u}\n  - {name: b, url: u}\n", `"a" and "b" have the same url`},
+		{"sources:\n  - {url: u}\n", "sources[0]: no name"},
+	} {
+		_, err := Parse("veille.yaml", []byte(tc.doc))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%q) = %v, want error containing %q", tc.doc, err, tc.want)
+		}
+	}
+}
+
+func TestEnvOverrides(t *testing.T) {
+	t.Setenv("VEILLE_CLICKHOUSE", "clickhouse://ch:9000/veille")
+	t.Setenv("VEILLE_REPLICAS", "3")
+	cfg, err := Parse("t.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ClickHouse != "clickhouse://ch:9000/veille" || cfg.Replicas != 3 {
+		t.Fatalf("env not applied: %+v", cfg)
+	}
+}
