@@ -223,7 +223,8 @@ var (
 	anyTag   = regexp.MustCompile(`<[^>]*>`)
 	assTag   = regexp.MustCompile(`\{\\[^}]*\}`)
 	// "Travis: ...", "MAN:", "SPEAKER_01: ..." at the start of a cue.
-	speakerPrefix = regexp.MustCompile(`^(\p{Lu}[\p{L}\p{N}_'.\-]*(?: [\p{L}\p{N}_'.\-]+){0,2}):(?:\s+|$)`)
+	// French typography puts a (narrow) space before the colon.
+	speakerPrefix = regexp.MustCompile(`^(\p{Lu}[\p{L}\p{N}_'.\-]*(?: \p{Lu}[\p{L}\p{N}_'.\-]*){0,2})[ \x{00A0}\x{202F}]?:(?:\s+|$)`)
 )
 
 // cueText cleans one cue's payload lines: tags stripped, entities decoded,

@@ -1,0 +1,191 @@
+package ingest_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/veille-project/veille/pipeline/ingest"
+	"github.com/veille-project/veille/storage"
+)
+
+func readTestdata(t *testing.T, parts ...string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(append([]string{"testdata"}, parts...)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// checkOffsets asserts every cue's text sits at its offset in the text.
+func checkOffsets(t *testing.T, tr *ingest.Transcript) {
+	t.Helper()
+	for i, c := range tr.Cues {
+		if c.Offset < 0 || c.Offset+len(c.Text) > len(tr.Text) || tr.Text[c.Offset:c.Offset+len(c.Text)] != c.Text {
+			t.Errorf("cue %d: offset %d does not point at %q in the text", i, c.Offset, c.Text)
+		}
+	}
+	var texts []string
+	for _, c := range tr.Cues {
+		texts = append(texts, c.Text)
+	}
+	if got := strings.Join(texts, "\n"); got != tr.Text {
+		t.Errorf("Text is not the cue texts joined by newlines:\n%q\n%q", tr.Text, got)
+	}
+}
+
+func compareCues(t *testing.T, got, want []storage.Cue) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d cues, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		g.Offset, w.Offset = 0, 0
+		if g != w {
+			t.Errorf("cue %d:\n got %+v\nwant %+v", i, g, w)
+		}
+	}
+}
+
+func TestParseVTTRadioJournal(t *testing.T) {
+	tr, err := ingest.ParseVTT(readTestdata(t, "transcripts", "journal.vtt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Format != "vtt" {
+		t.Errorf("format %q", tr.Format)
+	}
+	compareCues(t, tr.Cues, []storage.Cue{
+		{Start: 0, End: 4200, Speaker: "Présentatrice", Text: "Bonjour, il est sept heures à Bangui."},
+		{Start: 4200, End: 9850, Speaker: "Présentatrice", Text: "Une rumeur circule depuis hier sur les réseaux sociaux : des casques bleus auraient livré des armes près de Bambari."},
+		{Start: 9850, End: 15000, Speaker: "Porte-parole de la MINUSCA", Text: "Ces allégations sont sans fondement, nous l'avons vérifié & documenté."},
+		{Start: 15000, End: 19500, Speaker: "Présentatrice", Text: "La météo : orages attendus dans l'après-midi. Bonne journée."},
+	})
+	checkOffsets(t, tr)
+}
+
+func TestParseSRTRadioJournal(t *testing.T) {
+	tr, err := ingest.ParseSRT(readTestdata(t, "transcripts", "journal.srt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareCues(t, tr.Cues, []storage.Cue{
+		{Start: 0, End: 3500, Speaker: "Présentateur", Text: "Bonjour et bienvenue au journal."},
+		{Start: 3500, End: 8000, Text: "Des messages affirment que la MINUSCA quitterait Bangui la semaine prochaine."},
+		{Start: 8000, End: 12250, Speaker: "Porte-parole", Text: "Aucun retrait n'est prévu, le mandat court jusqu'en novembre."},
+		{Start: 12250, End: 15000, Text: "Fin du journal."},
+	})
+	checkOffsets(t, tr)
+}
+
+func TestParseTranscriptTolerance(t *testing.T) {
+	utf16 := []byte{0xFF, 0xFE}
+	for _, r := range "WEBVTT\n\n00:01.000 --> 00:02.000\nBonjour\n" {
+		utf16 = append(utf16, byte(r), 0)
+	}
+	tests := []struct {
+		name, hint, doc string
+		want            []storage.Cue
+	}{
+		{"vtt missing hours", "", "WEBVTT\n\n01:02.500 --> 01:04.000\nsalut\n",
+			[]storage.Cue{{Start: 62500, End: 64000, Text: "salut"}}},
+		{"vtt bare CR line endings", "", "WEBVTT\r\r00:00:01.000 --> 00:00:02.000\rune\rdeux\r",
+			[]storage.Cue{{Start: 1000, End: 2000, Text: "une deux"}}},
+		{"vtt cue settings and identifier", "", "WEBVTT\n\ncue-1\n00:00:01.000 --> 00:00:02.000 position:10% align:end\n<b>gras</b> &lt;ok&gt;\n",
+			[]storage.Cue{{Start: 1000, End: 2000, Text: "gras <ok>"}}},
+		{"vtt voice with class", "", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v.first.loud Jean Dupont>Oui</v>\n",
+			[]storage.Cue{{Start: 1000, End: 2000, Speaker: "Jean Dupont", Text: "Oui"}}},
+		{"vtt bad cue skipped, good kept", "", "WEBVTT\n\n00:00:aa.000 --> 00:00:02.000\nmauvais\n\n00:00:03.000 --> 00:00:04.000\nbon\n",
+			[]storage.Cue{{Start: 3000, End: 4000, Text: "bon"}}},
+		{"vtt end before start clamped", "", "WEBVTT\n\n00:00:05.000 --> 00:00:04.000\nx\n",
+			[]storage.Cue{{Start: 5000, End: 5000, Text: "x"}}},
+		{"vtt utf-16 with BOM", "", string(utf16),
+			[]storage.Cue{{Start: 1000, End: 2000, Text: "Bonjour"}}},
+		{"srt without numbers, dot separator, no millis", "x.srt", "00:00:01 --> 00:00:02.5\nun\n\n00:00:03,000 --> 00:00:04,000\ndeux\n",
+			[]storage.Cue{{Start: 1000, End: 2500, Text: "un"}, {Start: 3000, End: 4000, Text: "deux"}}},
+		{"srt cues without blank lines", "x.srt", "1\n00:00:01,000 --> 00:00:02,000\nun\n2\n00:00:03,000 --> 00:00:04,000\ndeux\n",
+			[]storage.Cue{{Start: 1000, End: 2000, Text: "un"}, {Start: 3000, End: 4000, Text: "deux"}}},
+		{"srt windows-1252", "x.srt", "1\n00:00:01,000 --> 00:00:02,000\nd\xe9j\xe0 vu\n",
+			[]storage.Cue{{Start: 1000, End: 2000, Text: "déjà vu"}}},
+		{"srt lower-case words are not a speaker", "x.srt", "1\n00:00:01,000 --> 00:00:02,000\nLa météo : orages\n",
+			[]storage.Cue{{Start: 1000, End: 2000, Text: "La météo : orages"}}},
+		{"json segments merged per sentence and speaker", "t.json",
+			`{"version":"1.0.0","segments":[{"speaker":"A","startTime":0.5,"endTime":0.75,"body":"Il"},{"speaker":"A","startTime":1,"endTime":1.25,"body":"pleut."},{"speaker":"A","startTime":1.5,"endTime":2,"body":"Oui"},{"speaker":"B","startTime":2.5,"endTime":3,"body":"Non"}]}`,
+			[]storage.Cue{{Start: 500, End: 1250, Speaker: "A", Text: "Il pleut."}, {Start: 1500, End: 2000, Speaker: "A", Text: "Oui"}, {Start: 2500, End: 3000, Speaker: "B", Text: "Non"}}},
+		{"podcasting html", "text/html", "<cite>Awa:</cite><time>0:05</time><p>Bonjour&nbsp;à tous</p><cite>Ali:</cite><time>1:02</time><p>Merci</p>",
+			[]storage.Cue{{Start: 5000, End: 62000, Speaker: "Awa", Text: "Bonjour à tous"}, {Start: 62000, End: 62000, Speaker: "Ali", Text: "Merci"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, err := ingest.ParseTranscript([]byte(tc.doc), tc.hint)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareCues(t, tr.Cues, tc.want)
+			checkOffsets(t, tr)
+		})
+	}
+}
+
+func TestParseTranscriptErrors(t *testing.T) {
+	many := func(format string, n int) string {
+		var b strings.Builder
+		if format == "vtt" {
+			b.WriteString("WEBVTT\n\n")
+		}
+		for i := range n {
+			fmt.Fprintf(&b, "%d\n00:00:%02d.000 --> 00:00:%02d.500\nc\n\n", i+1, i%60, i%60)
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name, hint, doc string
+		is              error
+		mention         string
+	}{
+		{"vtt without header", "a.vtt", "\nBROKENVTT\n", ingest.ErrTranscriptFormat, "line 1"},
+		{"vtt only bad timings", "", "WEBVTT\n\n00:00:01.000 -> 00:00:02.000\nx\n\n00:0x:01.000 --> 00:00:02.000\ny\n", ingest.ErrTranscriptFormat, "line 6"},
+		{"srt only bad timings", "a.srt", "1\n00:00:01,000 --> zz\nx\n", ingest.ErrTranscriptFormat, "line 2"},
+		{"srt no timing at all", "a.srt", "juste du texte\n", ingest.ErrTranscriptFormat, "line 1"},
+		{"json broken", "a.json", "{\"segments\": [\n{\"body\": }", ingest.ErrTranscriptFormat, "line 2"},
+		{"vtt too many cues", "", many("vtt", ingest.MaxCues+1), ingest.ErrTooManyCues, "line "},
+		{"srt too many cues", "a.srt", many("srt", ingest.MaxCues+1), ingest.ErrTooManyCues, "line "},
+		{"too large", "a.vtt", "WEBVTT\n\n" + strings.Repeat("x", ingest.MaxTranscriptBytes), ingest.ErrTranscriptTooLarge, "limit"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ingest.ParseTranscript([]byte(tc.doc), tc.hint)
+			if !errors.Is(err, tc.is) {
+				t.Fatalf("err = %v, want %v", err, tc.is)
+			}
+			if !strings.Contains(err.Error(), tc.mention) {
+				t.Errorf("err %q does not mention %q", err, tc.mention)
+			}
+		})
+	}
+}
+
+func TestMetaFromFileName(t *testing.T) {
+	tests := []struct {
+		name string
+		want ingest.TranscriptMeta
+		ok   bool
+	}{
+		{"radio-okapi_20260312T0700_fr.vtt", ingest.TranscriptMeta{Station: "radio-okapi", Start: "2026-03-12T07:00:00Z", Lang: "fr"}, true},
+		{"radio_ndeke_luka_20260312T183015_sg.srt", ingest.TranscriptMeta{Station: "radio_ndeke_luka", Start: "2026-03-12T18:30:15Z", Lang: "sg"}, true},
+		{"bria_20260312T0700+0100.vtt", ingest.TranscriptMeta{Station: "bria", Start: "2026-03-12T06:00:00Z"}, true},
+		{"notes.vtt", ingest.TranscriptMeta{}, false},
+		{"radio_20261399T0700_fr.vtt", ingest.TranscriptMeta{}, false},
+	}
+	for _, tc := range tests {
+		got, ok := ingest.MetaFromFileName(tc.name)
+		if ok != tc.ok || got != tc.want {
+			t.Errorf("MetaFromFileName(%q) = %+v, %v; want %+v, %v", tc.name, got, ok, tc.want, tc.ok)
+		}
+	}
+}
