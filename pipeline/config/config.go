@@ -74,6 +74,17 @@ type Alerts struct {
 	Rules []AlertRule `yaml:"rules"`
 	SMTP  string      `yaml:"smtp"` // smtp://user@host:port
 	From  string      `yaml:"from"`
+	// Interval is how often rules are evaluated (default 5m).
+	Interval Duration `yaml:"interval"`
+	// BaseURL is the web app's public URL, for review-queue links.
+	BaseURL string `yaml:"base_url"`
+	// Webhook is used by rules that name none.
+	Webhook string `yaml:"webhook"`
+	// Retries is how many times a failed delivery is tried (default 6).
+	Retries int `yaml:"retries"`
+	// Backoff is the wait before the first retry, doubled each time up to
+	// 5m (default 5s).
+	Backoff Duration `yaml:"backoff"`
 }
 
 // AlertRule is one surge rule.
@@ -90,6 +101,18 @@ type AlertRule struct {
 	Webhook    string   `yaml:"webhook" json:"webhook,omitempty"`
 	Email      []string `yaml:"email" json:"email,omitempty"`
 	Lang       string   `yaml:"lang" json:"lang"`
+	// Stances narrows the flags counted (default all).
+	Stances []string `yaml:"stances" json:"stances,omitempty"`
+	// Baseline is the span before the window the factor compares with
+	// (default 7d).
+	Baseline Duration `yaml:"baseline" json:"baseline"`
+	// MinCount is the least flags in the window for a factor rule (default 3).
+	MinCount int `yaml:"min_count" json:"min_count"`
+	// UpdateMargin is how much a surge must grow, as a fraction of the count
+	// last sent, for an update within the cooldown (default 1: doubled).
+	UpdateMargin float64 `yaml:"update_margin" json:"update_margin"`
+	// MaxUpdates caps the updates per surge (default 1).
+	MaxUpdates int `yaml:"max_updates" json:"max_updates"`
 }
 
 // Duration is a time.Duration written as "30s", "15m", "24h" or "7d".
