@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/veille-project/veille/pipeline/config"
+	"github.com/veille-project/veille/pipeline/ingest"
+	"github.com/veille-project/veille/pipeline/run"
+	"github.com/veille-project/veille/storage"
+	"github.com/veille-project/veille/web"
+)
+
+func init() {
+	register(&command{name: "demo", summary: "run the whole pipeline on the demo data (embedded default) and serve it", run: demoCmd})
+}
+
+func demoCmd(ctx context.Context, args []string) error {
+	fs := newFlags("demo")
+	dir := fs.String("dir", "testdata/demo", "folder of demo feeds and its veille.demo.yaml")
+	data := fs.String("data", "", "data folder (default ./data, or VEILLE_DATA)")
+	listen := fs.String("listen", "", "web address (default from the demo config, 127.0.0.1:8080)")
+	once := fs.Bool("once", false, "exit 0 once every demo item is stored, after the summary")
+	wait := fs.Duration("timeout", 3*time.Minute, "longest wait for the demo items to be stored")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	res, err := runDemo(ctx, demoOptions{Dir: *dir, Data: *data, Listen: *listen, Once: *once, Timeout: *wait, Out: os.Stdout})
+	if err != nil {
+		return err
+	}
+	_ = res
+	return nil
+}
+
+type demoOptions struct {
+	Dir, Data, Listen string
+	Once              bool
+	Timeout           time.Duration
+	Out               *os.File
+}
+
+// demoResult is what a demo run stored, for tests.
+type demoResult struct {
+	Published int
+	Totals    storage.Totals
+}
+
+// runDemo serves the demo feeds on loopback, runs every stage on the
+// embedded NATS and chDB, waits until every demo item is stored, prints a
+// summary, then (unless Once) keeps polling and serving until ctx ends.
+func runDemo(ctx context.Context, o demoOptions) (demoResult, error) {
+	var res demoResult
+	out := o.Out
+	say := func(format string, a ...any) { fmt.Fprintf(out, format+"\n", a...) }
+
+	ds := &run.DemoServer{Dir: o.Dir}
+	if err := ds.Start(ctx); err != nil {
+		return res, err
+	}
+	cfgPath := filepath.Join(o.Dir, "veille.demo.yaml")
+	raw, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return res, fmt.Errorf("demo config: %w", err)
+	}
+	cfg, err := config.Parse(cfgPath, []byte(ds.Expand(string(raw))))
+	if err != nil {
+		return res, err
+	}
+	cfg.NATS, cfg.ClickHouse = "embedded", "embedded"
+	if o.Data != "" {
+		cfg.DataDir = o.Data
+	}
+	if o.Listen != "" {
+		cfg.Listen = o.Listen
+	}
+	say("veille demo: %d sources served from %s at %s", len(cfg.Sources), o.Dir, ds.Base)
+
+	r, err := run.Open(ctx, cfg, "demo")
+	if err != nil {
+		return res, err
+	}
+	defer r.Close()
+	if err := r.OpenStore(ctx); err != nil {
+		return res, err
+	}
+	if err := r.OpenMatcher(); err != nil {
+		return res, err
+	}
+	say("veille demo: embedded NATS JetStream and chDB (%s) under %s", r.Store.Backend(), cfg.DataDir)
+
+	workCtx, stopWork := context.WithCancel(ctx)
+	defer stopWork()
+	var wg sync.WaitGroup
+	for _, w := range []func(context.Context) error{r.ClassifyStage().Run, r.StoreStage().Run} {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = w(workCtx) }()
+	}
+	defer wg.Wait()
+	defer stopWork()
+
+	p, err := r.NewPoller(ctx)
+	if err != nil {
+		return res, err
+	}
+	ids := map[string]bool{}
+	var mu sync.Mutex
+	err = p.PollOnce(ctx, cfg.Sources, func(ctx context.Context, it storage.Item) error {
+		if err := r.Publish(ctx, it); err != nil {
+			return err
+		}
+		mu.Lock()
+		ids[it.ID] = true
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return res, fmt.Errorf("demo poll: %w", err)
+	}
+	for _, h := range p.Health() {
+		if h.LastError != "" {
+			say("veille demo: source %s: %s", h.Source, h.LastError)
+		}
+	}
+	res.Published = len(ids)
+	say("veille demo: published %d items; classifying and storing…", res.Published)
+
+	waitCtx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	totals, err := r.WaitStored(waitCtx, int64(res.Published))
+	if err != nil {
+		return res, err
+	}
+	res.Totals = totals
+
+	logins, err := demoUsers(ctx, r.Store)
+	if err != nil {
+		return res, err
+	}
+	printSummary(out, cfg, totals, logins)
+	if o.Once {
+		return res, nil
+	}
+
+	say("veille demo: serving http://%s — Ctrl-C to stop", cfg.Listen)
+	// Keep polling and serving, as `veille run` does.
+	err = serveStagesWith(ctx, r, p)
+	if errors.Is(err, context.Canceled) {
+		return res, nil
+	}
+	return res, err
+}
+
+// serveStagesWith keeps the demo's poller going and serves the web app.
+func serveStagesWith(ctx context.Context, r *run.Runner, p *ingest.Poller) error {
+	o := &run.Ops{}
+	o.SetReady(r.Ready)
+	h, err := webHandler(r, o)
+	if err != nil {
+		return err
+	}
+	go func() { _ = p.Run(ctx, r.Config.Sources, r.Publish) }()
+	return listen(ctx, r.Config.Listen, h)
+}
+
+// demoUsers makes one user per role (once) and a fresh token for each.
+func demoUsers(ctx context.Context, st storage.Store) ([][2]string, error) {
+	var out [][2]string
+	now := time.Now()
+	for _, role := range []string{storage.RoleAdmin, storage.RoleReviewer, storage.RoleRadio, storage.RoleAnalyst} {
+		name := "demo-" + role
+		lang := "en"
+		if role == storage.RoleRadio {
+			lang = "fr"
+		}
+		_, tok, err := web.CreateUser(ctx, st, name, role, lang, now)
+		if errors.Is(err, web.ErrUserExists) {
+			tok, _, err = web.IssueToken(ctx, st, name, now, now.Add(30*24*time.Hour))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("demo user %s: %w", name, err)
+		}
+		out = append(out, [2]string{name, tok})
+	}
+	return out, nil
+}
+
+func printSummary(out *os.File, cfg config.Config, t storage.Totals, logins [][2]string) {
+	p := func(format string, a ...any) { fmt.Fprintf(out, format+"\n", a...) }
+	p("\n=== Veille demo: stored %d items, %d flags ===", t.Items, t.Flags)
+	p("items per source:")
+	for _, k := range sortedKeys(t.ItemsBySource) {
+		p("  %-28s %5d", k, t.ItemsBySource[k])
+	}
+	p("flags per narrative:")
+	for _, k := range sortedKeys(t.FlagsByNarr) {
+		p("  %-34s %5d", k, t.FlagsByNarr[k])
+	}
+	abs, _ := filepath.Abs(cfg.DataDir)
+	p("data: %s (NATS JetStream in nats/, chDB in clickhouse/)", abs)
+	p("web:  http://%s", cfg.Listen)
+	p("logins (user name + token; API: Authorization: Bearer <token>):")
+	for _, l := range logins {
+		p("  %-14s %s", l[0], l[1])
+	}
+	p("%s", strings.Repeat("=", 40))
+}
+
+func sortedKeys(m map[string]int64) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

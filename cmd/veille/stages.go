@@ -1,0 +1,289 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/veille-project/veille/classifiers/match"
+	"github.com/veille-project/veille/pipeline/config"
+	"github.com/veille-project/veille/pipeline/ingest"
+	"github.com/veille-project/veille/pipeline/run"
+	"github.com/veille-project/veille/storage"
+	"github.com/veille-project/veille/web"
+)
+
+func init() {
+	register(&command{name: "run", summary: "run every stage in one process (the embedded default)", run: func(ctx context.Context, args []string) error {
+		return runStages(ctx, "run", args, stageSet{ingest: true, classify: true, store: true, serve: true})
+	}})
+	register(&command{name: "ingest", summary: "run the ingest stage: poll sources, publish items", run: func(ctx context.Context, args []string) error {
+		return runStages(ctx, "ingest", args, stageSet{ingest: true})
+	}})
+	register(&command{name: "store", summary: "run the store stage: write classified items to ClickHouse", run: func(ctx context.Context, args []string) error {
+		return runStages(ctx, "store", args, stageSet{store: true})
+	}})
+	register(&command{name: "serve", summary: "run the web app and API", run: func(ctx context.Context, args []string) error {
+		return runStages(ctx, "serve", args, stageSet{serve: true})
+	}})
+	register(&command{name: "sources", summary: "list sources with their feed health", run: sourcesCmd})
+}
+
+type stageSet struct{ ingest, classify, store, serve bool }
+
+// stageFlags are the flags every stage command takes.
+type stageFlags struct {
+	config string
+	ops    string
+	once   bool
+}
+
+func parseStageFlags(name string, args []string, withOnce bool) (stageFlags, config.Config, error) {
+	var f stageFlags
+	fs := newFlags(name)
+	fs.StringVar(&f.config, "config", "veille.yaml", "configuration file")
+	fs.StringVar(&f.ops, "ops", os.Getenv("VEILLE_OPS"), "address for /healthz, /readyz and /metrics (stages other than serve)")
+	if withOnce {
+		fs.BoolVar(&f.once, "once", false, "poll every source once, wait until published, and exit")
+	}
+	if err := fs.Parse(args); err != nil {
+		return f, config.Config{}, err
+	}
+	cfg, err := config.Load(f.config, isSet(fs, "config"))
+	return f, cfg, err
+}
+
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// runStages runs the chosen stages in this process until ctx ends.
+func runStages(ctx context.Context, name string, args []string, set stageSet) error {
+	f, cfg, err := parseStageFlags(name, args, set.ingest)
+	if err != nil {
+		return err
+	}
+	r, err := run.Open(ctx, cfg, name)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if set.store || set.serve {
+		if err := r.OpenStore(ctx); err != nil {
+			return err
+		}
+	}
+	if set.classify || set.serve {
+		if err := r.OpenMatcher(); err != nil {
+			return err
+		}
+	}
+	if f.once && set.ingest && !set.classify {
+		return ingestOnce(ctx, r)
+	}
+	return serveStages(ctx, r, set, f.ops)
+}
+
+// serveStages starts each chosen worker and blocks until ctx ends or one
+// fails.
+func serveStages(ctx context.Context, r *run.Runner, set stageSet, ops string) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	start := func(name string, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				cancel(fmt.Errorf("%s: %w", name, err))
+			}
+		}()
+	}
+	o := &run.Ops{}
+	o.SetReady(r.Ready)
+	if set.classify {
+		start("classify", r.ClassifyStage().Run)
+	}
+	if set.store {
+		start("store", r.StoreStage().Run)
+	}
+	if set.ingest {
+		p, err := r.NewPoller(ctx)
+		if err != nil {
+			return err
+		}
+		start("ingest", func(ctx context.Context) error { return p.Run(ctx, r.Config.Sources, r.Publish) })
+	}
+	if set.serve {
+		h, err := webHandler(r, o)
+		if err != nil {
+			return err
+		}
+		start("serve", func(ctx context.Context) error { return listen(ctx, r.Config.Listen, h) })
+	} else if ops != "" {
+		start("ops", func(ctx context.Context) error { return o.Serve(ctx, ops) })
+	}
+	slog.Info("veille running", "nats", redactDSN(r.Config.NATS), "clickhouse", redactDSN(r.Config.ClickHouse))
+	<-ctx.Done()
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// ingestOnce polls every source once and returns when every new item was
+// accepted by the bus.
+func ingestOnce(ctx context.Context, r *run.Runner) error {
+	p, err := r.NewPoller(ctx)
+	if err != nil {
+		return err
+	}
+	n := 0
+	err = p.PollOnce(ctx, r.Config.Sources, func(ctx context.Context, it storage.Item) error {
+		if err := r.Publish(ctx, it); err != nil {
+			return err
+		}
+		n++
+		return nil
+	})
+	fmt.Printf("published %d items from %d sources\n", n, len(r.Config.Sources))
+	for _, h := range p.Health() {
+		if h.LastError != "" {
+			fmt.Printf("  %s: %s\n", h.Source, h.LastError)
+		}
+	}
+	return err
+}
+
+// webHandler builds the web app with the operations endpoints beside it.
+func webHandler(r *run.Runner, o *run.Ops) (http.Handler, error) {
+	app, err := web.New(web.Options{
+		Store:         r.Store,
+		Classifier:    r.Matcher,
+		Catalog:       liveCatalog{r.Matcher},
+		Sources:       sourceList{r},
+		Logger:        r.Log,
+		SecureCookies: !loopback(r.Config.Listen) || os.Getenv("VEILLE_SECURE_COOKIES") == "1",
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	o.Register(mux)
+	mux.Handle("/", app)
+	return mux, nil
+}
+
+// liveCatalog reads the matcher's current catalog, so a promoted narrative
+// shows without a restart.
+type liveCatalog struct{ m *match.Matcher }
+
+func (c liveCatalog) IDs() []string                  { return c.m.Catalog().IDs() }
+func (c liveCatalog) Title(id, lang string) string   { return c.m.Catalog().Title(id, lang) }
+func (c liveCatalog) Meaning(id, lang string) string { return c.m.Catalog().Meaning(id, lang) }
+func (c liveCatalog) Responses(id, lang string) []string {
+	return c.m.Catalog().Responses(id, lang)
+}
+
+// sourceList joins the configured sources with their recorded health.
+type sourceList struct{ r *run.Runner }
+
+func (s sourceList) List(ctx context.Context) ([]web.SourceStatus, error) {
+	hs, err := run.SourceHealth(ctx, s.r.Bus)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]ingest.SourceHealth{}
+	for _, h := range hs {
+		byName[h.Source] = h
+	}
+	var out []web.SourceStatus
+	for _, src := range s.r.Config.Sources {
+		h := byName[src.Name]
+		out = append(out, web.SourceStatus{
+			Name: src.Name, URL: src.URL, Kind: src.Kind, Lang: src.Lang, Mission: src.Mission, Paused: src.Paused,
+			LastSuccess: h.LastSuccess, LastError: h.LastError, LastErrorAt: h.LastErrorAt,
+			ItemsLastDay: int64(h.ItemsLastDay), Failures: h.ConsecutiveFailures,
+		})
+	}
+	return out, nil
+}
+
+func listen(ctx context.Context, addr string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shut)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+func sourcesCmd(ctx context.Context, args []string) error {
+	_, cfg, err := parseStageFlags("sources", args, false)
+	if err != nil {
+		return err
+	}
+	if cfg.NATS == "embedded" {
+		// The embedded server's data is only reachable by starting it here,
+		// which needs the data dir not to be in use.
+		slog.Info("reading health from the embedded NATS data dir", "dir", cfg.DataDir)
+	}
+	r, err := run.Open(ctx, cfg, "sources")
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	hs, err := run.SourceHealth(ctx, r.Bus)
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, h := range hs {
+		known[h.Source] = true
+	}
+	for _, s := range cfg.Sources {
+		if !known[s.Name] {
+			hs = append(hs, ingest.SourceHealth{Source: s.Name, Kind: s.Kind, URL: s.URL})
+		}
+	}
+	return ingest.FormatHealth(os.Stdout, hs, time.Now())
+}
+
+// redactDSN hides credentials in a URL-like setting for logs.
+func redactDSN(s string) string {
+	scheme := strings.Index(s, "://")
+	if at := strings.LastIndex(s, "@"); scheme >= 0 && at > scheme {
+		return s[:scheme+3] + "***" + s[at:]
+	}
+	return s
+}
