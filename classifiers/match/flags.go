@@ -1,0 +1,227 @@
+package match
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/veille-project/veille/classifiers"
+)
+
+const maxEvidence = 3
+
+// claimHits are the fired words that carry the claim (not the actor).
+func (d *docView) claimHits(f *firing) []hit {
+	var out []hit
+	for _, h := range f.hits {
+		if h.concept != d.c.cMission {
+			out = append(out, h)
+		}
+	}
+	if len(out) == 0 {
+		return f.hits
+	}
+	return out
+}
+
+// stanceOf decides how the text relates to the claim one firing found.
+func (d *docView) stanceOf(f *firing, transcript bool) string {
+	ch := d.claimHits(f)
+	pos := ch[0].t0
+	for _, h := range ch {
+		pos = min(pos, h.t0)
+	}
+	sent := d.toks[pos].sent
+	sr := d.sents[sent]
+	hs := d.hitsIn(sr[0], sr[1])
+	c := d.c
+	reportBefore := false
+	for _, h := range hs {
+		if h.concept == c.cReport && h.t0 < pos {
+			reportBefore = true
+		}
+	}
+	for _, h := range hs {
+		switch h.concept {
+		case c.cDebunk:
+			return classifiers.StanceDebunk
+		case c.cDeny:
+			if h.t0 < pos || !reportBefore {
+				return classifiers.StanceDebunk
+			}
+		}
+	}
+	// A negation right before a claim word denies it ("did not bring").
+	if !f.rule.negClaim {
+		for _, h := range hs {
+			if h.concept != c.cNeg {
+				continue
+			}
+			for _, x := range ch {
+				if dd := x.t0 - h.t1; dd >= 0 && dd <= 2 {
+					return classifiers.StanceDebunk
+				}
+			}
+		}
+	}
+	// A leading fact-check marker ("Fact check:", "Non,") governs the text,
+	// or, in a transcript, the cue it opens.
+	lead := sr[0]
+	if !transcript {
+		lead = 0
+	}
+	for _, h := range d.hitsIn(lead, lead+2) {
+		if h.concept == c.cLead && h.t0 <= lead+1 && d.toks[h.t0].clause == d.toks[lead].clause && d.clauseLen(d.toks[lead].clause) <= 4 {
+			return classifiers.StanceDebunk
+		}
+	}
+	if !transcript && int(sent)+1 < len(d.sents) {
+		nr := d.sents[sent+1]
+		if has(d.hitsIn(nr[0], nr[1]), c.cDebunk) {
+			return classifiers.StanceDebunk
+		}
+	}
+	if has(hs, c.cReport) {
+		return classifiers.StanceReport
+	}
+	return classifiers.StanceAssert
+}
+
+func (d *docView) clauseLen(cl int32) int32 {
+	r := d.cls[cl]
+	return r[1] - r[0]
+}
+
+// span returns the evidence token range for a firing: the clauses around
+// the words that fired, within one sentence.
+func (d *docView) span(f *firing) (int32, int32) {
+	ch := d.claimHits(f)
+	lo, hi := ch[0].t0, ch[0].t1
+	for _, h := range f.hits {
+		// Keep the actor only when it sits in the claim's sentence.
+		if h.concept == d.c.cMission && d.toks[h.t0].sent != d.toks[lo].sent {
+			continue
+		}
+		lo, hi = min(lo, h.t0), max(hi, h.t1)
+	}
+	for _, h := range ch {
+		lo, hi = min(lo, h.t0), max(hi, h.t1)
+	}
+	// Stay within the sentence of the first claim word.
+	s := d.sents[d.toks[ch[0].t0].sent]
+	lo, hi = max(lo, s[0]), min(hi, s[1])
+	if hi <= lo {
+		lo, hi = ch[0].t0, ch[0].t1
+	}
+	cl0 := d.cls[d.toks[lo].clause][0]
+	cl1 := d.cls[d.toks[hi-1].clause][1]
+	if cl1-cl0 <= 28 {
+		return cl0, cl1
+	}
+	// Long clause: a window of a few words around the fired words.
+	a, b := max(lo-4, cl0), min(hi+4, cl1)
+	return a, b
+}
+
+func (d *docView) flags(fs []firing, doc classifiers.Doc, cueAt []int) []classifiers.Flag {
+	transcript := len(doc.Cues) > 0
+	type key struct {
+		narr   int
+		stance string
+	}
+	type group struct {
+		key    key
+		fires  []*firing
+		rules  map[string]bool
+		weight float64
+	}
+	groups := map[key]*group{}
+	var order []key
+	for i := range fs {
+		f := &fs[i]
+		f.stance = d.stanceOf(f, transcript)
+		k := key{narr: f.rule.narr}
+		if transcript {
+			k.stance = f.stance
+		}
+		g, ok := groups[k]
+		if !ok {
+			g = &group{key: k, rules: map[string]bool{}}
+			groups[k] = g
+			order = append(order, k)
+		}
+		g.fires = append(g.fires, f)
+		g.rules[f.rule.id] = true
+		g.weight = max(g.weight, f.rule.weight)
+	}
+	var out []classifiers.Flag
+	for _, k := range order {
+		g := groups[k]
+		stance := k.stance
+		if !transcript {
+			stance = dominant(g.fires)
+		}
+		fl := classifiers.Flag{Narrative: d.c.narrs[k.narr], Stance: stance}
+		type span struct{ a, b int32 }
+		var spans []span
+		for _, f := range g.fires {
+			if f.stance != stance && len(g.fires) > 1 && !transcript {
+				// Prefer evidence that carries the flag's stance.
+				continue
+			}
+			a, b := d.span(f)
+			dup := false
+			for _, s := range spans {
+				if a < s.b && s.a < b {
+					dup = true
+					break
+				}
+			}
+			if dup || len(spans) >= maxEvidence {
+				continue
+			}
+			spans = append(spans, span{a, b})
+			os, oe := d.st.text.OrigSpan(int(d.toks[a].ns), int(d.toks[b-1].ne))
+			ev := classifiers.Evidence{Start: os, End: oe, Text: doc.Text[os:oe], Rule: d.ruleTrace(f)}
+			if transcript && cueAt != nil {
+				c0, c1 := cueAt[d.toks[a].sent], cueAt[d.toks[b-1].sent]
+				ev.CueStart, ev.CueEnd = doc.Cues[c0].Start, doc.Cues[c1].End
+			}
+			fl.Evidence = append(fl.Evidence, ev)
+		}
+		sort.Slice(fl.Evidence, func(i, j int) bool { return fl.Evidence[i].Start < fl.Evidence[j].Start })
+		score := 0.55 + 0.1*float64(len(g.rules)-1) + 0.05*float64(len(fl.Evidence)-1) + g.weight
+		fl.Score = float64(int(min(score, 0.99)*100+0.5)) / 100
+		out = append(out, fl)
+	}
+	return out
+}
+
+// dominant picks the stance of a narrative in a text: a refutation
+// anywhere wins, then a report, else the text asserts it.
+func dominant(fs []*firing) string {
+	n := map[string]int{}
+	for _, f := range fs {
+		n[f.stance]++
+	}
+	switch {
+	case n[classifiers.StanceDebunk] > 0:
+		return classifiers.StanceDebunk
+	case n[classifiers.StanceReport] > 0:
+		return classifiers.StanceReport
+	}
+	return classifiers.StanceAssert
+}
+
+func (d *docView) ruleTrace(f *firing) string {
+	var b strings.Builder
+	b.WriteString(f.rule.id)
+	b.WriteString(": ")
+	for i, h := range f.hits {
+		if i > 0 {
+			b.WriteString(" + ")
+		}
+		a, e := d.st.text.OrigSpan(int(d.toks[h.t0].ns), int(d.toks[h.t1-1].ne))
+		b.WriteString(d.st.text.Orig[a:e])
+	}
+	return b.String()
+}

@@ -1,0 +1,208 @@
+package match
+
+import (
+	"fmt"
+	"strings"
+)
+
+type patKind uint8
+
+const (
+	patExact patKind = iota
+	patPrefix
+	patSuffix
+	patContains
+)
+
+type pattern struct {
+	s    string
+	kind patKind
+}
+
+func (p pattern) match(w string) bool {
+	switch p.kind {
+	case patExact:
+		return w == p.s
+	case patPrefix:
+		return strings.HasPrefix(w, p.s)
+	case patSuffix:
+		return strings.HasSuffix(w, p.s)
+	default:
+		return strings.Contains(w, p.s)
+	}
+}
+
+// term is one lexicon entry: a sequence of word patterns for a concept.
+type term struct {
+	concept int32
+	pats    []pattern
+	src     string
+}
+
+// lexicon indexes terms by their first word for one pass over the tokens.
+type lexicon struct {
+	terms    []term
+	exact    map[string][]int32
+	prefix   map[string][]int32
+	minPre   int
+	maxPre   int
+	affixes  []int32 // terms whose first word is a suffix or contains pattern
+	concepts []string
+	ids      map[string]int32
+}
+
+func newLexicon() *lexicon {
+	return &lexicon{exact: map[string][]int32{}, prefix: map[string][]int32{}, ids: map[string]int32{}, minPre: 1 << 30}
+}
+
+func (lx *lexicon) conceptID(name string) int32 {
+	if id, ok := lx.ids[name]; ok {
+		return id
+	}
+	id := int32(len(lx.concepts))
+	lx.concepts = append(lx.concepts, name)
+	lx.ids[name] = id
+	return id
+}
+
+// add compiles one term text ("blue helmet*", "*wapa") for a concept.
+func (lx *lexicon) add(concept int32, text string) error {
+	var pats []pattern
+	for _, raw := range strings.Fields(text) {
+		pre := strings.HasSuffix(raw, "*")
+		suf := strings.HasPrefix(raw, "*")
+		word := strings.Trim(raw, "*")
+		if word == "" {
+			return fmt.Errorf("term %q: empty word", text)
+		}
+		nt := Normalize(word)
+		toks := tokenize(nt, nil, nil)
+		if len(toks) == 0 {
+			return fmt.Errorf("term %q: no word in %q", text, raw)
+		}
+		for k, tk := range toks {
+			p := pattern{s: nt.Norm[tk.ns:tk.ne]}
+			switch {
+			case suf && pre && len(toks) == 1:
+				p.kind = patContains
+			case suf && k == 0:
+				p.kind = patSuffix
+			case pre && k == len(toks)-1:
+				p.kind = patPrefix
+			}
+			pats = append(pats, p)
+		}
+	}
+	if len(pats) == 0 {
+		return fmt.Errorf("term %q: no word", text)
+	}
+	id := int32(len(lx.terms))
+	lx.terms = append(lx.terms, term{concept: concept, pats: pats, src: text})
+	first := pats[0]
+	switch first.kind {
+	case patExact:
+		lx.exact[first.s] = append(lx.exact[first.s], id)
+	case patPrefix:
+		lx.prefix[first.s] = append(lx.prefix[first.s], id)
+		lx.minPre = min(lx.minPre, len(first.s))
+		lx.maxPre = max(lx.maxPre, len(first.s))
+	default:
+		lx.affixes = append(lx.affixes, id)
+	}
+	return nil
+}
+
+// hit is one concept found on tokens [t0, t1).
+type hit struct {
+	concept int32
+	t0, t1  int32
+	term    int32
+}
+
+func isArabicWord(w string) bool {
+	return len(w) >= 2 && w[0] >= 0xD8 && w[0] <= 0xDB
+}
+
+// arabicVariants strips common proclitics (wa-, fa-, bi-, li-, ka-, al-).
+func arabicVariants(w string, out []string) []string {
+	out = append(out, w)
+	base := w
+	for _, p := range []string{"و", "ف"} {
+		if strings.HasPrefix(base, p) && len(base)-len(p) >= 6 {
+			base = base[len(p):]
+			out = append(out, base)
+			break
+		}
+	}
+	for _, p := range []string{"بال", "لل", "ال", "كال", "ب", "ل", "ك"} {
+		if strings.HasPrefix(base, p) && len(base)-len(p) >= 6 {
+			out = append(out, base[len(p):])
+			break
+		}
+	}
+	return out
+}
+
+// scan finds every term on toks and appends hits in token order.
+func (lx *lexicon) scan(toks []token, hits []hit, scratch []int32) []hit {
+	var variants [4]string
+	for i := range toks {
+		words := variants[:0]
+		if isArabicWord(toks[i].s) {
+			words = arabicVariants(toks[i].s, words)
+		} else {
+			words = append(words, toks[i].s)
+		}
+		cand := scratch[:0]
+		for vi, w := range words {
+			cand = append(cand, lx.exact[w]...)
+			for l := lx.minPre; l <= lx.maxPre && l <= len(w); l++ {
+				if ids, ok := lx.prefix[w[:l]]; ok {
+					cand = append(cand, ids...)
+				}
+			}
+			if vi == 0 {
+				for _, id := range lx.affixes {
+					if lx.terms[id].pats[0].match(w) {
+						cand = append(cand, id)
+					}
+				}
+			}
+		}
+		for _, id := range cand {
+			tm := &lx.terms[id]
+			n := len(tm.pats)
+			if i+n > len(toks) {
+				continue
+			}
+			ok := true
+			for k := 1; k < n; k++ {
+				w := toks[i+k].s
+				if !tm.pats[k].match(w) {
+					if !isArabicWord(w) || !matchArabic(tm.pats[k], w) {
+						ok = false
+						break
+					}
+				}
+			}
+			if ok && n > 1 && toks[i+n-1].sent != toks[i].sent {
+				ok = false
+			}
+			if ok {
+				hits = append(hits, hit{concept: tm.concept, t0: int32(i), t1: int32(i + n), term: id})
+			}
+		}
+		scratch = cand
+	}
+	return hits
+}
+
+func matchArabic(p pattern, w string) bool {
+	var buf [4]string
+	for _, v := range arabicVariants(w, buf[:0])[1:] {
+		if p.match(v) {
+			return true
+		}
+	}
+	return false
+}

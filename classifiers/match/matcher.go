@@ -1,0 +1,420 @@
+// Package match owns Veille's rule matcher: text normalisation with a byte
+// map back to the original, language identification, the compiled concept
+// lexicon and the per-narrative rules that combine concepts within a clause,
+// a sentence, adjacent sentences or transcript cues. Every flag it returns
+// names the rule and the words that fired.
+package match
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/veille-project/veille/classifiers"
+	"github.com/veille-project/veille/classifiers/catalog"
+)
+
+type scope uint8
+
+const (
+	scopeSentence scope = iota
+	scopeClause
+	scopePair
+	scopeDoc
+)
+
+type missionReq uint8
+
+const (
+	missionDoc missionReq = iota
+	missionUnit
+	missionNone
+)
+
+type rule struct {
+	id       string
+	narr     int
+	slots    [][]int32
+	none     []int32
+	scope    scope
+	window   int
+	mission  missionReq
+	negClaim bool
+	weight   float64
+}
+
+// compiled is an immutable compiled catalog.
+type compiled struct {
+	cat     *catalog.Catalog
+	lex     *lexicon
+	narrs   []string
+	rules   []rule
+	version string
+	// shared concept ids the matcher itself reads
+	cMission, cNeg, cDebunk, cDeny, cReport, cLead, cDisclaim int32
+}
+
+func compile(cat *catalog.Catalog) (*compiled, error) {
+	if cat == nil {
+		return nil, fmt.Errorf("match: nil catalog")
+	}
+	c := &compiled{cat: cat, lex: newLexicon(), version: "match/1 catalog/" + cat.Version()}
+	addConcept := func(name string, terms catalog.Terms) error {
+		id := c.lex.conceptID(name)
+		for _, t := range terms.All() {
+			if err := c.lex.add(id, t); err != nil {
+				return fmt.Errorf("match: concept %s: %w", name, err)
+			}
+		}
+		return nil
+	}
+	lexNames := make([]string, 0, len(cat.Lexicon()))
+	for name := range cat.Lexicon() {
+		lexNames = append(lexNames, name)
+	}
+	sort.Strings(lexNames)
+	for _, name := range lexNames {
+		if err := addConcept(name, cat.Lexicon()[name]); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range []string{"MISSION", "NEG", "DEBUNK", "DENY", "REPORT", "DEBUNK_LEAD", "DISCLAIM"} {
+		if _, ok := cat.Lexicon()[name]; !ok {
+			return nil, fmt.Errorf("match: shared lexicon lacks concept %s", name)
+		}
+	}
+	c.cMission, c.cNeg = c.lex.ids["MISSION"], c.lex.ids["NEG"]
+	c.cDebunk, c.cDeny, c.cReport = c.lex.ids["DEBUNK"], c.lex.ids["DENY"], c.lex.ids["REPORT"]
+	c.cLead, c.cDisclaim = c.lex.ids["DEBUNK_LEAD"], c.lex.ids["DISCLAIM"]
+	for ni, e := range cat.Entries() {
+		c.narrs = append(c.narrs, e.ID)
+		local := make([]string, 0, len(e.Concepts))
+		for name := range e.Concepts {
+			local = append(local, name)
+		}
+		sort.Strings(local)
+		for _, name := range local {
+			if err := addConcept(e.ID+"/"+name, e.Concepts[name]); err != nil {
+				return nil, err
+			}
+		}
+		resolve := func(name string) int32 {
+			if _, ok := e.Concepts[name]; ok {
+				return c.lex.ids[e.ID+"/"+name]
+			}
+			return c.lex.ids[name]
+		}
+		for _, r := range e.Rules {
+			cr := rule{id: e.ID + "/" + r.ID, narr: ni, window: r.Window, negClaim: r.NegatedClaim, weight: r.Weight}
+			for _, slot := range r.All {
+				var alts []int32
+				for _, name := range strings.Split(slot, "|") {
+					alts = append(alts, resolve(name))
+				}
+				cr.slots = append(cr.slots, alts)
+			}
+			for _, slot := range r.None {
+				for _, name := range strings.Split(slot, "|") {
+					cr.none = append(cr.none, resolve(name))
+				}
+			}
+			cr.none = append(cr.none, c.cDisclaim)
+			switch r.Scope {
+			case "clause":
+				cr.scope = scopeClause
+			case "pair":
+				cr.scope = scopePair
+			case "doc":
+				cr.scope = scopeDoc
+			}
+			switch r.Mission {
+			case "unit":
+				cr.mission = missionUnit
+			case "none":
+				cr.mission = missionNone
+			}
+			c.rules = append(c.rules, cr)
+		}
+	}
+	return c, nil
+}
+
+// Matcher classifies texts with a compiled catalog. It is safe for
+// concurrent use; Swap replaces the catalog atomically.
+type Matcher struct {
+	cur  atomic.Pointer[compiled]
+	pool sync.Pool
+}
+
+// New compiles the catalog.
+func New(cat *catalog.Catalog) (*Matcher, error) {
+	c, err := compile(cat)
+	if err != nil {
+		return nil, err
+	}
+	m := &Matcher{}
+	m.cur.Store(c)
+	m.pool.New = func() any { return &state{} }
+	return m, nil
+}
+
+// Swap compiles cat and makes it the matcher's catalog; calls in flight
+// finish with the old one. On error the matcher keeps its catalog.
+func (m *Matcher) Swap(cat *catalog.Catalog) error {
+	c, err := compile(cat)
+	if err != nil {
+		return err
+	}
+	m.cur.Store(c)
+	return nil
+}
+
+// Catalog returns the catalog in use.
+func (m *Matcher) Catalog() *catalog.Catalog { return m.cur.Load().cat }
+
+// Version names the matcher and its catalog.
+func (m *Matcher) Version() string { return m.cur.Load().version }
+
+// state is per-call scratch space, pooled.
+type state struct {
+	text    Text
+	buf     []byte
+	toks    []token
+	hits    []hit
+	scratch []int32
+	breaks  []int
+}
+
+// firing is one rule that fired on one unit.
+type firing struct {
+	rule       *rule
+	hits       []hit
+	t0, t1     int32 // token range of the unit
+	stance     string
+	cue0, cue1 int
+}
+
+// Classify returns the narratives doc carries.
+func (m *Matcher) Classify(ctx context.Context, doc classifiers.Doc) (classifiers.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return classifiers.Result{}, err
+	}
+	c := m.cur.Load()
+	st := m.pool.Get().(*state)
+	defer m.pool.Put(st)
+
+	normalizeInto(&st.text, doc.Text, st.buf[:0])
+	st.buf = []byte(st.text.Norm)[:0]
+	st.breaks = st.breaks[:0]
+	var cueAt []int // per sentence index: cue index, for transcripts
+	if len(doc.Cues) > 0 {
+		for _, cu := range doc.Cues {
+			st.breaks = append(st.breaks, normOffset(&st.text, cu.Offset))
+		}
+	}
+	st.toks = tokenize(&st.text, st.toks[:0], st.breaks)
+	st.hits = c.lex.scan(st.toks, st.hits[:0], st.scratch)
+	res := classifiers.Result{Lang: identify(st.toks, st.text.Norm, doc.Lang), Flags: []classifiers.Flag{}}
+	if len(st.toks) == 0 {
+		return res, nil
+	}
+	if len(doc.Cues) > 0 {
+		cueAt = cueOfSentences(st, doc.Cues)
+	}
+	d := &docView{c: c, st: st, hits: st.hits, toks: st.toks}
+	d.index()
+	firings := d.run()
+	if len(firings) == 0 {
+		return res, nil
+	}
+	res.Flags = d.flags(firings, doc, cueAt)
+	return res, nil
+}
+
+func normOffset(t *Text, orig int) int {
+	i := sort.Search(len(t.start), func(k int) bool { return int(t.start[k]) >= orig })
+	return i
+}
+
+// cueOfSentences maps each sentence index to the cue that holds it.
+func cueOfSentences(st *state, cues []classifiers.Cue) []int {
+	nSent := int(st.toks[len(st.toks)-1].sent) + 1
+	out := make([]int, nSent)
+	ci := 0
+	for _, tk := range st.toks {
+		for ci+1 < len(st.breaks) && int(tk.ns) >= st.breaks[ci+1] {
+			ci++
+		}
+		out[tk.sent] = ci
+	}
+	return out
+}
+
+type docView struct {
+	c     *compiled
+	st    *state
+	hits  []hit
+	toks  []token
+	sents [][2]int32 // token range per sentence
+	cls   [][2]int32 // token range per clause
+	hasM  bool
+}
+
+func (d *docView) index() {
+	for i, tk := range d.toks {
+		if int(tk.sent) >= len(d.sents) {
+			d.sents = append(d.sents, [2]int32{int32(i), int32(i + 1)})
+		}
+		d.sents[tk.sent][1] = int32(i + 1)
+		if int(tk.clause) >= len(d.cls) {
+			for len(d.cls) <= int(tk.clause) {
+				d.cls = append(d.cls, [2]int32{int32(i), int32(i)})
+			}
+			d.cls[tk.clause][0] = int32(i)
+		}
+		d.cls[tk.clause][1] = int32(i + 1)
+	}
+	for _, h := range d.hits {
+		if h.concept == d.c.cMission {
+			d.hasM = true
+			break
+		}
+	}
+}
+
+// hitsIn returns the hits whose words lie in tokens [t0, t1).
+func (d *docView) hitsIn(t0, t1 int32) []hit {
+	a := sort.Search(len(d.hits), func(k int) bool { return d.hits[k].t0 >= t0 })
+	b := a
+	for b < len(d.hits) && d.hits[b].t0 < t1 {
+		b++
+	}
+	return d.hits[a:b]
+}
+
+func has(hs []hit, concept int32) bool {
+	for _, h := range hs {
+		if h.concept == concept {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *docView) units(s scope) [][2]int32 {
+	switch s {
+	case scopeClause:
+		return d.cls
+	case scopeDoc:
+		return [][2]int32{{0, int32(len(d.toks))}}
+	case scopePair:
+		if len(d.sents) < 2 {
+			return d.sents
+		}
+		out := make([][2]int32, 0, len(d.sents)-1)
+		for i := 0; i+1 < len(d.sents); i++ {
+			out = append(out, [2]int32{d.sents[i][0], d.sents[i+1][1]})
+		}
+		return out
+	}
+	return d.sents
+}
+
+func (d *docView) run() []firing {
+	var out []firing
+	unitsBy := map[scope][][2]int32{}
+	for ri := range d.c.rules {
+		r := &d.c.rules[ri]
+		if r.mission == missionDoc && !d.hasM {
+			continue
+		}
+		us, ok := unitsBy[r.scope]
+		if !ok {
+			us = d.units(r.scope)
+			unitsBy[r.scope] = us
+		}
+		for _, u := range us {
+			hs := d.hitsIn(u[0], u[1])
+			if len(hs) < len(r.slots) {
+				continue
+			}
+			if r.mission == missionUnit && !has(hs, d.c.cMission) {
+				continue
+			}
+			vetoed := false
+			for _, n := range r.none {
+				if has(hs, n) {
+					vetoed = true
+					break
+				}
+			}
+			if vetoed {
+				continue
+			}
+			if chosen, ok := matchSlots(r, hs); ok {
+				out = append(out, firing{rule: r, hits: chosen, t0: u[0], t1: u[1]})
+			}
+		}
+	}
+	return out
+}
+
+// matchSlots picks one hit per slot, the closest set within the window.
+func matchSlots(r *rule, hs []hit) ([]hit, bool) {
+	in := func(h hit, alts []int32) bool {
+		for _, a := range alts {
+			if h.concept == a {
+				return true
+			}
+		}
+		return false
+	}
+	var best []hit
+	bestSpan := int32(1 << 30)
+	for _, h0 := range hs {
+		if !in(h0, r.slots[0]) {
+			continue
+		}
+		chosen := []hit{h0}
+		lo, hi := h0.t0, h0.t1
+		ok := true
+		for _, alts := range r.slots[1:] {
+			var pick hit
+			dist := int32(1 << 30)
+			for _, h := range hs {
+				if !in(h, alts) {
+					continue
+				}
+				dd := h.t0 - h0.t0
+				if dd < 0 {
+					dd = -dd
+				}
+				if dd < dist {
+					dist, pick = dd, h
+				}
+			}
+			if dist == 1<<30 {
+				ok = false
+				break
+			}
+			chosen = append(chosen, pick)
+			lo, hi = min(lo, pick.t0), max(hi, pick.t1)
+		}
+		if !ok {
+			return nil, false
+		}
+		if span := hi - lo; span < bestSpan {
+			best, bestSpan = chosen, span
+		}
+	}
+	if best == nil {
+		return nil, false
+	}
+	if r.window > 0 && bestSpan > int32(r.window) {
+		return nil, false
+	}
+	return best, true
+}
