@@ -141,7 +141,7 @@ func New(opt Options) (http.Handler, error) {
 		store:    opt.Store,
 		log:      opt.Logger,
 		now:      opt.Now,
-		policy:   bluemonday.UGCPolicy(),
+		policy:   originalPolicy(),
 		loginIP:  newLimiter(opt.LoginLimit, opt.LoginWindow, opt.Now),
 		loginNm:  newLimiter(opt.LoginLimit, opt.LoginWindow, opt.Now),
 		checkLim: newLimiter(opt.CheckLimit, time.Minute, opt.Now),
@@ -341,4 +341,20 @@ func cacheForever(next http.Handler) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// originalPolicy is the allow-list for a feed's original HTML: text
+// structure and links only. Images, media, forms, styles and scripts are
+// dropped: they cost bandwidth and can track who reads the item.
+func originalPolicy() *bluemonday.Policy {
+	p := bluemonday.NewPolicy()
+	p.AllowElements("p", "br", "b", "i", "em", "strong", "u", "s", "ul", "ol", "li", "blockquote",
+		"h1", "h2", "h3", "h4", "h5", "h6", "pre", "code", "q", "cite", "small", "sub", "sup", "hr",
+		"table", "thead", "tbody", "tr", "th", "td", "figure", "figcaption", "span", "div")
+	p.AllowStandardURLs()
+	p.AllowAttrs("href").OnElements("a")
+	p.RequireNoFollowOnLinks(true)
+	p.RequireNoReferrerOnLinks(true)
+	p.AddTargetBlankToFullyQualifiedLinks(true)
+	return p
 }
