@@ -1,0 +1,169 @@
+package emerging
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+
+	"github.com/veille-project/veille/classifiers/match"
+)
+
+// words returns the normalised words of text (lower case, accents folded the
+// way the matcher folds them, so terms found here match as catalog terms).
+func words(text string) []string {
+	return strings.FieldsFunc(match.Normalize(text).Norm, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+}
+
+// stop are function words and reporting verbs of French and English that
+// never make a term.
+var stop = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`
+		the and of to is are was were be been being in on at by for with from that this these those
+		it its they them their there here have has had not but or if as an a so than then into over
+		about after before also just only very more most some any all each other such what which who
+		whom whose when where why how will would can could should may might must shall do does did
+		we our you your he she his her him i me my us one two three new now said says say told according
+		people like said year years week weeks day days today yesterday last first still even many much
+		get got make made going want know think because while during since until again against between
+		le la les des de du et est une un que qui dans pour sur pas au aux ont sont avec ce cet cette ces
+		il ils elle elles nous vous leur leurs selon mais se ne plus par son sa ses on en y lui eux
+		tout tous toute toutes comme fait faire etre avoir ete sont sera seront etait etaient avait
+		depuis apres avant aussi encore deja tres bien ici ou dont quand comment pourquoi car donc
+		ni soit entre contre sans sous chez vers hier aujourd hui semaine jour jours annee dit disent
+		affirme affirment selon notre nos votre vos mon ma mes ton ta tes meme autres autre quelques
+		c d l qu s n j m t`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// generic terms name the subject every candidate shares (the mission, the
+// UN, peacekeepers): they never make two texts say the same thing.
+var generic = map[string]bool{
+	"un": true, "mission": true, "peacekeeper": true, "peacekeeping": true, "helmet": true, "blue": true,
+	"united": true, "nations": true, "soldier": true, "troop": true, "force": true,
+	"minusma": true, "minusca": true, "monusco": true, "unmiss": true, "unifil": true, "unisfa": true, "monuc": true,
+	"minuss": true, "finul": true,
+}
+
+// bilingual maps French and English word stems to one shared English term,
+// so that a rumour told in both languages shares its salient terms. A key
+// matches a word that starts with it; the longest key wins.
+var bilingual = map[string]string{
+	// the subject
+	"casque": "helmet", "bleu": "blue", "onu": "un", "onusien": "un", "nations": "nations", "unies": "united",
+	"peacekeep": "peacekeeper", "soldat": "soldier", "soldier": "soldier", "troupe": "troop", "troop": "troop",
+	"militaire": "soldier", "forces": "force", "force": "force", "mission": "mission",
+	// places, people and things rumours are about
+	"enfant": "child", "child": "child", "bebe": "baby", "baby": "baby", "babies": "baby", "femme": "woman", "women": "woman", "woman": "woman",
+	"village": "village", "villag": "village", "chef": "chief", "chief": "chief", "eglise": "church", "church": "church",
+	"ecole": "school", "school": "school", "hopital": "hospital", "hospital": "hospital", "marche": "market", "market": "market",
+	"puits": "well", "wells": "well", "eau": "water", "eaux": "water", "water": "water", "riviere": "river", "fleuve": "river", "river": "river",
+	"pluie": "rain", "pluvio": "rain", "rain": "rain", "secheresse": "drought", "drought": "drought", "recolte": "harvest", "harvest": "harvest",
+	"champ": "field", "field": "field", "betail": "cattle", "cattle": "cattle", "vache": "cattle", "cow": "cattle",
+	"antenne": "antenna", "antenna": "antenna", "antennae": "antenna", "radar": "radar", "pylone": "mast", "mast": "mast",
+	"tour": "tower", "tower": "tower", "drone": "drone", "helicoptere": "helicopter", "helicopter": "helicopter", "avion": "plane", "plane": "plane",
+	"camion": "truck", "truck": "truck", "convoi": "convoy", "convoy": "convoy", "base": "base", "camp": "camp",
+	"arme": "weapon", "weapon": "weapon", "munition": "ammunition", "ammunition": "ammunition", "fusil": "gun", "gun": "gun",
+	"rebelle": "rebel", "rebel": "rebel", "milice": "militia", "milicien": "militia", "militia": "militia",
+	"terroris": "terrorist", "jihadis": "jihadist", "djihadis": "jihadist",
+	"gold": "gold", "diamant": "diamond", "diamond": "diamond", "coltan": "coltan", "minerai": "mineral", "mineral": "mineral",
+	"petrole": "oil", "oil": "oil", "carburant": "fuel", "fuel": "fuel", "argent": "money", "money": "money", "dollar": "dollar",
+	"vaccin": "vaccine", "vaccine": "vaccine", "vaccinat": "vaccine", "medicament": "medicine", "medicine": "medicine",
+	"maladie": "disease", "disease": "disease", "virus": "virus", "cholera": "cholera", "ebola": "ebola", "epidemi": "epidemic", "epidemic": "epidemic",
+	"poison": "poison", "empoisonn": "poison", "toxique": "toxic", "toxic": "toxic", "sang": "blood", "blood": "blood", "organe": "organ", "organ": "organ",
+	"sterile": "sterile", "sterili": "sterile", "infertil": "infertile",
+	"sorcier": "sorcery", "sorcellerie": "sorcery", "sorcery": "sorcery", "witch": "sorcery", "fetiche": "fetish", "fetish": "fetish",
+	"nuit": "night", "night": "night", "secret": "secret", "secrete": "secret", "cache": "hidden", "hidden": "hidden",
+	"prison": "prison", "cellule": "cell", "cell": "cell", "tunnel": "tunnel", "souterrain": "underground", "underground": "underground",
+	"espion": "spy", "spy": "spy", "espionn": "spy", "spying": "spy", "camera": "camera",
+	// actions rumours say the mission does
+	"chass": "chase", "chase": "chase", "chasing": "chase", "drive": "chase", "repouss": "chase", "bloqu": "block", "block": "block", "empech": "block", "prevent": "block",
+	"vol": "steal", "vole": "steal", "steal": "steal", "stole": "steal", "pill": "loot", "loot": "loot",
+	"tue": "kill", "tuer": "kill", "kill": "kill", "massacr": "massacre", "viol": "rape", "rape": "rape", "enlev": "abduct", "kidnap": "abduct", "abduct": "abduct",
+	"brul": "burn", "burn": "burn", "install": "install", "instal": "install", "construi": "build", "build": "build", "built": "build",
+	"vend": "sell", "sell": "sell", "sold": "sell", "livr": "deliver", "deliver": "deliver", "transport": "transport",
+	"provoqu": "cause", "cause": "cause", "caus": "cause", "propag": "spread", "spread": "spread", "repand": "spread",
+	"contamin": "contaminate", "infect": "infect", "detourn": "divert", "divert": "divert",
+	"fuite": "flee", "fuir": "flee", "flee": "flee", "fled": "flee", "abandon": "abandon", "quitt": "leave", "leave": "leave", "leaving": "leave",
+	"cible": "target", "target": "target", "attaqu": "attack", "attack": "attack",
+	"election": "election", "vote": "vote", "fraude": "fraud", "fraud": "fraud", "president": "president", "gouvernement": "government", "government": "government",
+	"russe": "russia", "russia": "russia", "wagner": "wagner", "france": "france", "francais": "france", "french": "france",
+	"occup": "occupy", "colon": "colonial", "frontiere": "border", "border": "border", "terre": "land", "land": "land",
+	"refugie": "refugee", "refugee": "refugee", "deplace": "displaced", "displaced": "displaced",
+}
+
+// inflections are the endings a bilingual key may carry and still match:
+// "empoisonn" matches "empoisonnent", "viol" does not match "violence".
+var inflections = func() map[string]bool {
+	m := map[string]bool{}
+	for _, e := range strings.Fields("_ s e es ee ees er ers ent ant ants ed ing ings ion ions ation ations ait aient ement ements era eront ez ons ty te tes ser sent sation ze zed zing y ies eur eurs euse al aux ique iques") {
+		m[strings.Trim(e, "_")] = true
+	}
+	return m
+}()
+
+// canonical returns the shared term for a normalised word, or "" when the
+// word is too short, a number or a function word.
+func canonical(w string) string {
+	if stop[w] {
+		return ""
+	}
+	// Mission acronyms are terms whatever their length.
+	if len(w) < 3 && w != "un" {
+		return ""
+	}
+	digits := true
+	for _, r := range w {
+		if !unicode.IsDigit(r) {
+			digits = false
+			break
+		}
+	}
+	if digits {
+		return ""
+	}
+	for k := len(w); k >= 3; k-- {
+		if v, ok := bilingual[w[:k]]; ok && inflections[w[k:]] {
+			return v
+		}
+	}
+	return stem(w)
+}
+
+// stem drops a plural or a common English/French inflection so that
+// variants of a word share one term. It is deliberately light.
+func stem(w string) string {
+	n := len(w)
+	switch {
+	case n > 6 && strings.HasSuffix(w, "ing"):
+		return w[:n-3]
+	case n > 5 && strings.HasSuffix(w, "ed"):
+		return w[:n-2]
+	case n > 4 && (strings.HasSuffix(w, "es") && !strings.HasSuffix(w, "ses")):
+		return w[:n-1]
+	case n > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss"):
+		return w[:n-1]
+	case n > 3 && strings.HasSuffix(w, "x") && strings.HasSuffix(w, "aux"):
+		return w[:n-1] + "l"
+	}
+	return w
+}
+
+// missionMention finds a mention of a UN mission, peacekeepers or the UN.
+var missionMention = regexp.MustCompile(`(?i)\b(minusma|minusca|monusco|monuc|unmiss|minuss|unifil|finul|unisfa|fisnua|peace-?keep\w*|blue helmets?|casques? bleus?|united nations|nations unies|onu|onusien\w*|mission de l.onu)\b`)
+
+// upperUN is "UN" written in capitals: in lower case it is a French article.
+var upperUN = regexp.MustCompile(`\bUN\b|\bU\.N\.`)
+
+// MentionsMission reports whether text speaks of a UN mission, its
+// peacekeepers or the UN.
+func MentionsMission(text string) bool {
+	if upperUN.MatchString(text) {
+		return true
+	}
+	return missionMention.MatchString(match.Normalize(text).Norm)
+}
