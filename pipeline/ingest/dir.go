@@ -126,6 +126,9 @@ func ReadTranscriptDir(ctx context.Context, src config.Source, opts DirOptions) 
 			errs = append(errs, err)
 			continue
 		}
+		if it.Text == "" {
+			continue // nothing said yet; looked at again next poll
+		}
 		it.ID = id
 		items = append(items, it)
 	}

@@ -427,7 +427,12 @@ func (p *Poller) fetchTranscript(ctx context.Context, src config.Source, feed *F
 // the same URL or the same text was.
 func (p *Poller) offer(ctx context.Context, it storage.Item, publish PublishFunc, res *PollResult) error {
 	now := p.opts.Now()
-	u := normaliseURL(it.URL)
+	// An episode's transcript shares the episode's link; only items of
+	// the same kind are duplicates by URL.
+	u := ""
+	if it.URL != "" {
+		u = it.Kind + " " + normaliseURL(it.URL)
+	}
 	h := ""
 	if strings.TrimSpace(it.Text) != "" {
 		h = it.ContentHash

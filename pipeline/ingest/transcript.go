@@ -327,7 +327,7 @@ func parseVTT(s string) (*Transcript, error) {
 func parseSRT(s string) (*Transcript, error) {
 	s = strings.TrimPrefix(s, "\uFEFF")
 	b := &cueBuilder{format: "srt"}
-	bad, firstBad := 0, 0
+	bad, firstBad, timings := 0, 0, 0
 	for _, blk := range splitBlocks(s) {
 		// A cue may hold several timing lines when blank lines are
 		// missing; split the block at each of them.
@@ -364,6 +364,7 @@ func parseSRT(s string) (*Transcript, error) {
 				b.skipped(tl, fmt.Sprintf("bad cue timing %q skipped", clip(blk.lines[tl-blk.line], 60)))
 				continue
 			}
+			timings++
 			text, speaker := cueText(payload)
 			if speaker == "" {
 				if m := speakerPrefix.FindStringSubmatch(text); m != nil {
@@ -380,7 +381,7 @@ func parseSRT(s string) (*Transcript, error) {
 		if bad > 0 {
 			return nil, fmt.Errorf("transcript: srt: line %d: no valid cue (%d with bad timing): %w", firstBad, bad, ErrTranscriptFormat)
 		}
-		if strings.TrimSpace(s) != "" {
+		if timings == 0 && strings.TrimSpace(s) != "" {
 			return nil, fmt.Errorf("transcript: srt: line 1: no cue timing line (\"00:00:01,000 --> 00:00:02,000\") found: %w", ErrTranscriptFormat)
 		}
 	}
