@@ -50,14 +50,21 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 			}
 		}
 	}
-	// A negation right before a claim word denies it ("did not bring").
+	// A negation right before the claim's verb denies it ("did not
+	// bring", "n'a pas hébergé", "haikuletwa").
 	if !f.rule.negClaim {
 		for _, h := range hs {
 			if h.concept != c.cNeg {
 				continue
 			}
-			for _, x := range ch {
-				if dd := x.t0 - h.t1; dd >= 0 && dd <= 2 {
+			for _, x := range f.hits {
+				if !inSlot(x.concept, f.rule.verb) || d.toks[x.t0].clause != d.toks[h.t0].clause {
+					continue
+				}
+				if x.t1-x.t0 > 1 && h.t0 >= x.t0 && h.t1 <= x.t1 {
+					continue // the negation is part of the claim's own words
+				}
+				if dd := x.t0 - h.t1; (dd >= 0 && dd <= 1) || (x.t0 == h.t0 && x.t1-x.t0 == 1 && h.t1-h.t0 == 1) {
 					return classifiers.StanceDebunk
 				}
 			}
@@ -224,4 +231,13 @@ func (d *docView) ruleTrace(f *firing) string {
 		b.WriteString(d.st.text.Orig[a:e])
 	}
 	return b.String()
+}
+
+func inSlot(c int32, alts []int32) bool {
+	for _, a := range alts {
+		if a == c {
+			return true
+		}
+	}
+	return false
 }

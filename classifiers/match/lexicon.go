@@ -37,6 +37,7 @@ type term struct {
 	concept int32
 	pats    []pattern
 	src     string
+	lang    string // set for "=word" terms: match only texts in this language
 }
 
 // lexicon indexes terms by their first word for one pass over the tokens.
@@ -66,8 +67,12 @@ func (lx *lexicon) conceptID(name string) int32 {
 }
 
 // add compiles one term text ("blue helmet*", "*wapa") for a concept.
-func (lx *lexicon) add(concept int32, text string) error {
+func (lx *lexicon) add(concept int32, text, lang string) error {
 	var pats []pattern
+	only := ""
+	if strings.HasPrefix(text, "=") {
+		text, only = text[1:], lang
+	}
 	for _, raw := range strings.Fields(text) {
 		pre := strings.HasSuffix(raw, "*")
 		suf := strings.HasPrefix(raw, "*")
@@ -97,7 +102,7 @@ func (lx *lexicon) add(concept int32, text string) error {
 		return fmt.Errorf("term %q: no word", text)
 	}
 	id := int32(len(lx.terms))
-	lx.terms = append(lx.terms, term{concept: concept, pats: pats, src: text})
+	lx.terms = append(lx.terms, term{concept: concept, pats: pats, src: text, lang: only})
 	first := pats[0]
 	switch first.kind {
 	case patExact:
@@ -144,7 +149,7 @@ func arabicVariants(w string, out []string) []string {
 }
 
 // scan finds every term on toks and appends hits in token order.
-func (lx *lexicon) scan(toks []token, hits []hit, scratch []int32) []hit {
+func (lx *lexicon) scan(toks []token, hits []hit, scratch []int32, lang string) []hit {
 	var variants [4]string
 	for i := range toks {
 		words := variants[:0]
@@ -171,6 +176,9 @@ func (lx *lexicon) scan(toks []token, hits []hit, scratch []int32) []hit {
 		}
 		for _, id := range cand {
 			tm := &lx.terms[id]
+			if tm.lang != "" && tm.lang != lang {
+				continue
+			}
 			n := len(tm.pats)
 			if i+n > len(toks) {
 				continue

@@ -43,6 +43,7 @@ type rule struct {
 	window   int
 	mission  missionReq
 	negClaim bool
+	verb     []int32 // the slot whose negation denies the claim
 	weight   float64
 }
 
@@ -64,9 +65,16 @@ func compile(cat *catalog.Catalog) (*compiled, error) {
 	c := &compiled{cat: cat, lex: newLexicon(), version: "match/1 catalog/" + cat.Version()}
 	addConcept := func(name string, terms catalog.Terms) error {
 		id := c.lex.conceptID(name)
-		for _, t := range terms.All() {
-			if err := c.lex.add(id, t); err != nil {
-				return fmt.Errorf("match: concept %s: %w", name, err)
+		langs := make([]string, 0, len(terms))
+		for l := range terms {
+			langs = append(langs, l)
+		}
+		sort.Strings(langs)
+		for _, l := range langs {
+			for _, t := range terms[l] {
+				if err := c.lex.add(id, t, l); err != nil {
+					return fmt.Errorf("match: concept %s: %w", name, err)
+				}
 			}
 		}
 		return nil
@@ -122,6 +130,13 @@ func compile(cat *catalog.Catalog) (*compiled, error) {
 				}
 			}
 			cr.none = append(cr.none, c.cDisclaim)
+			for _, alts := range cr.slots {
+				if len(alts) == 1 && alts[0] == c.cMission {
+					continue
+				}
+				cr.verb = alts
+				break
+			}
 			switch r.Scope {
 			case "clause":
 				cr.scope = scopeClause
@@ -216,8 +231,9 @@ func (m *Matcher) Classify(ctx context.Context, doc classifiers.Doc) (classifier
 		}
 	}
 	st.toks = tokenize(&st.text, st.toks[:0], st.breaks)
-	st.hits = c.lex.scan(st.toks, st.hits[:0], st.scratch)
-	res := classifiers.Result{Lang: identify(st.toks, st.text.Norm, doc.Lang), Flags: []classifiers.Flag{}}
+	lang := identify(st.toks, st.text.Norm, doc.Lang)
+	st.hits = c.lex.scan(st.toks, st.hits[:0], st.scratch, lang)
+	res := classifiers.Result{Lang: lang, Flags: []classifiers.Flag{}}
 	if len(st.toks) == 0 {
 		return res, nil
 	}
