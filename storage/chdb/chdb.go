@@ -142,7 +142,8 @@ func (c *Conn) QueryFormat(ctx context.Context, sql, format string, w io.Writer)
 	return err
 }
 
-// Insert sends rows as one INSERT ... FORMAT JSONEachRow.
+// Insert sends rows as one INSERT ... FORMAT JSONCompactEachRow: one JSON
+// array per row, which ClickHouse parses faster than objects.
 func (c *Conn) Insert(ctx context.Context, table string, cols []string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
@@ -153,25 +154,23 @@ func (c *Conn) Insert(ctx context.Context, table string, cols []string, rows [][
 	b.WriteString(table)
 	b.WriteString(" (")
 	b.WriteString(strings.Join(cols, ", "))
-	b.WriteString(") FORMAT JSONEachRow\n")
+	b.WriteString(") FORMAT JSONCompactEachRow\n")
 	buf := b.Bytes()
 	for _, row := range rows {
 		if len(row) != len(cols) {
 			return fmt.Errorf("chdb: insert into %s: row has %d values for %d columns", table, len(row), len(cols))
 		}
-		buf = append(buf, '{')
+		buf = append(buf, '[')
 		for i, v := range row {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = appendJSONString(buf, cols[i])
-			buf = append(buf, ':')
 			var err error
 			if buf, err = appendValue(buf, v); err != nil {
 				return fmt.Errorf("chdb: insert into %s column %s: %w", table, cols[i], err)
 			}
 		}
-		buf = append(buf, '}', '\n')
+		buf = append(buf, ']', '\n')
 	}
 	_, err := c.run(ctx, string(buf), "TabSeparated")
 	return err

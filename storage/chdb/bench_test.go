@@ -1,0 +1,52 @@
+package chdb_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/veille-project/veille/storage"
+	"github.com/veille-project/veille/storage/synth"
+)
+
+var benchStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// BenchmarkInsertFlags inserts batches of 5000 flags; the pipeline's store
+// stage does the same.
+func BenchmarkInsertFlags(b *testing.B) {
+	db := open(b)
+	ctx := context.Background()
+	gen := synth.New(1, benchStart, 90*24*time.Hour)
+	const batch = 5000
+	rows := 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		flags := gen.Flags(batch)
+		b.StartTimer()
+		if err := db.InsertFlags(ctx, flags); err != nil {
+			b.Fatal(err)
+		}
+		rows += batch
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "flags/s")
+}
+
+// BenchmarkTrends runs the narrative×day trend over 1M flags.
+func BenchmarkTrends(b *testing.B) {
+	db := open(b)
+	ctx := context.Background()
+	gen := synth.New(2, benchStart, 90*24*time.Hour)
+	for i := 0; i < 1_000_000; i += 50000 {
+		if err := db.InsertFlags(ctx, gen.Flags(50000)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	q := storage.TrendQuery{Filter: storage.Filter{Since: benchStart.Add(60 * 24 * time.Hour)}, By: []string{"narrative", "day"}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := db.Trends(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

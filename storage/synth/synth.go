@@ -1,0 +1,70 @@
+// Package synth generates reproducible synthetic items and flags for
+// benchmarks: realistic field sizes and value spreads, no real content.
+package synth
+
+import (
+	"fmt"
+	"math/rand"
+	"time"
+
+	"github.com/veille-project/veille/storage"
+)
+
+// Value sets the generator draws from.
+var (
+	Narratives = []string{"arms-rebels", "steals-gold", "spreads-disease", "spies-for-west", "kills-civilians",
+		"protects-jihadists", "trafficks-children", "rigs-elections", "poisons-water", "abandons-civilians",
+		"colonial-occupation", "sexual-abuse-coverup", "fuels-conflict", "drone-surveillance", "organ-trafficking",
+		"fake-vaccines", "land-grab", "burns-villages", "arms-militias", "pays-journalists"}
+	Sources  = []string{"radio-ndeke", "radio-okapi", "blog-sahel", "site-bangui", "feed-juba", "radio-mikado", "site-goma", "feed-bamako"}
+	Langs    = []string{"fr", "en", "sg", "ar", "sw", "ln"}
+	Missions = []string{"MINUSCA", "MONUSCO", "MINUSMA", "UNMISS", "UNIFIL"}
+	Stances  = []string{"assert", "report", "debunk"}
+	words    = []string{"casques", "bleus", "armes", "rebelles", "convoi", "minerais", "village", "soldats", "mission", "radio"}
+)
+
+// Gen draws items and flags with published times spread over [Start, Start+Span).
+type Gen struct {
+	rng   *rand.Rand
+	Start time.Time
+	Span  time.Duration
+	n     int
+}
+
+// New returns a generator seeded with seed.
+func New(seed int64, start time.Time, span time.Duration) *Gen {
+	return &Gen{rng: rand.New(rand.NewSource(seed)), Start: start, Span: span}
+}
+
+// Item returns the next item.
+func (g *Gen) Item() storage.Item {
+	g.n++
+	r := g.rng
+	pub := g.Start.Add(time.Duration(r.Int63n(int64(g.Span)))).Truncate(time.Second)
+	return storage.Item{
+		ID: fmt.Sprintf("%016x%08x", r.Uint64(), g.n), ContentHash: fmt.Sprintf("%016x", r.Uint64()),
+		Source: Sources[r.Intn(len(Sources))], Kind: "article", URL: fmt.Sprintf("https://news.example/a/%d", g.n),
+		Title: "Synthetic headline " + words[r.Intn(len(words))], Text: "Synthetic text about " + words[r.Intn(len(words))],
+		Lang: Langs[r.Intn(len(Langs))], Mission: Missions[r.Intn(len(Missions))], Published: pub, Fetched: pub.Add(time.Minute),
+	}
+}
+
+// Flags returns the next n flags, one to three per item.
+func (g *Gen) Flags(n int) []storage.Flag {
+	out := make([]storage.Flag, 0, n)
+	for len(out) < n {
+		it := g.Item()
+		k := 1 + g.rng.Intn(3)
+		for j := 0; j < k && len(out) < n; j++ {
+			w1, w2 := words[g.rng.Intn(len(words))], words[g.rng.Intn(len(words))]
+			out = append(out, storage.Flag{
+				ItemID: it.ID, Narrative: Narratives[g.rng.Intn(len(Narratives))], Stance: Stances[g.rng.Intn(len(Stances))],
+				Score:             float64(g.rng.Intn(1000)) / 1000,
+				Evidence:          []storage.Evidence{{Start: 10, End: 40, Text: "les " + w1 + " et les " + w2}},
+				Entities:          []string{it.Mission},
+				ClassifierVersion: "match/1", Source: it.Source, Lang: it.Lang, Mission: it.Mission, Published: it.Published,
+			})
+		}
+	}
+	return out
+}
