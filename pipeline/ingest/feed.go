@@ -85,6 +85,16 @@ func ParseFeed(data []byte, contentType string, src config.Source, fetched time.
 	}
 
 	gf, err := parseGofeed(doc)
+	if errors.Is(err, ErrNotAFeed) && !isJSON {
+		// A feed wrapped in another document (an XHTML page, a SOAP
+		// envelope): parse from its root element.
+		if i := embeddedFeed(doc); i > 0 {
+			if gf2, err2 := parseGofeed(doc[i:]); err2 == nil {
+				warn = append(warn, fmt.Sprintf("feed found inside a %s document", rootElement(doc)))
+				gf, err, doc = gf2, nil, doc[i:]
+			}
+		}
+	}
 	repaired := ""
 	if err != nil && !isJSON && !errors.Is(err, ErrNotAFeed) && !errors.Is(err, ErrEmptyDocument) {
 		fixed, what := repairXML(doc)
@@ -151,6 +161,18 @@ func rootElement(doc []byte) string {
 		}
 	}
 	return ""
+}
+
+var embeddedRoot = regexp.MustCompile(`<(?:rss|feed|rdf:RDF)[\s>]`)
+
+// embeddedFeed is the offset of a feed root element after the start of
+// doc, or -1.
+func embeddedFeed(doc []byte) int {
+	loc := embeddedRoot.FindIndex(doc[1:])
+	if loc == nil {
+		return -1
+	}
+	return loc[0] + 1
 }
 
 var (
