@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/veille-project/veille/storage"
 	"github.com/veille-project/veille/storage/chdb"
@@ -57,5 +58,39 @@ func TestOtherDataDirRefused(t *testing.T) {
 	_ = s
 	if _, err := chdb.Open(t.TempDir()); err == nil {
 		t.Fatal("Open on a second directory succeeded; chDB has one session per process")
+	}
+}
+
+func TestTextRetentionTTL(t *testing.T) {
+	ctx := context.Background()
+	conn, err := chdb.Open(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := storage.New(ctx, conn, storage.Options{Database: fmt.Sprintf("test_%d", dbSeq.Add(1)), TextRetention: 30 * 24 * time.Hour})
+	if err != nil {
+		conn.Close()
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Now()
+	items := []storage.Item{
+		{ID: "old", Text: "old text", HTML: "<p>old</p>", Published: now.Add(-60 * 24 * time.Hour)},
+		{ID: "new", Text: "new text", HTML: "<p>new</p>", Published: now.Add(-time.Hour)},
+	}
+	if err := db.InsertItems(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Exec(ctx, "OPTIMIZE TABLE "+db.Database()+".items FINAL"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ id, text string }{{"old", ""}, {"new", "new text"}} {
+		got, err := db.Item(ctx, tc.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Item.Text != tc.text {
+			t.Errorf("item %s text after TTL = %q, want %q", tc.id, got.Item.Text, tc.text)
+		}
 	}
 }

@@ -1,0 +1,35 @@
+package chdb
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestParseTSV(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want [][]string
+	}{
+		{"", nil},
+		{"a\tb\n", [][]string{{"a", "b"}}},
+		{"a\\tb\\nc\t\\\\\\'\n\\0\t\n", [][]string{{"a\tb\nc", `\'`}, {"\x00", ""}}},
+		{"\\x41\\xff\n", [][]string{{"A\xff"}}},
+	} {
+		if got := ParseTSV([]byte(tc.in)); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("ParseTSV(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestAppendJSONString(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", `""`},
+		{`a"b\c`, `"a\"b\\c"`},
+		{"l1\nl2\tx\r\x00\x1f\x7f", `"l1\nl2\tx\r\u0000\u001f\u007f"`},
+		{"é\xff", "\"é\xff\""},
+	} {
+		if got := string(appendJSONString(nil, tc.in)); got != tc.want {
+			t.Errorf("appendJSONString(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
