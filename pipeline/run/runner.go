@@ -215,12 +215,16 @@ func healthKey(name string) string {
 func (r *Runner) WaitStored(ctx context.Context, n int64) (storage.Totals, error) {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
+	var t storage.Totals
 	for {
-		t, err := r.Store.Counts(ctx)
-		if err == nil && t.Items >= n {
-			p1, err1 := r.Bus.Pending(ctx, bus.StreamItems, bus.ConsumerClassify)
-			p2, err2 := r.Bus.Pending(ctx, bus.StreamClassified, bus.ConsumerStore)
-			if err1 == nil && err2 == nil && p1 == 0 && p2 == 0 {
+		// Drained first, then counted: a batch in flight is unacknowledged
+		// until both its items and its flags are written.
+		p1, err1 := r.Bus.Pending(ctx, bus.StreamItems, bus.ConsumerClassify)
+		p2, err2 := r.Bus.Pending(ctx, bus.StreamClassified, bus.ConsumerStore)
+		if err1 == nil && err2 == nil && p1 == 0 && p2 == 0 {
+			var err error
+			t, err = r.Store.Counts(ctx)
+			if err == nil && t.Items >= n {
 				return t, nil
 			}
 		}

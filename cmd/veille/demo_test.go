@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/veille-project/veille/classifiers/catalog"
+	"github.com/veille-project/veille/classifiers/match"
+	"github.com/veille-project/veille/internal/testenv"
+	"github.com/veille-project/veille/pipeline/run"
+	"github.com/veille-project/veille/storage/backend"
+)
+
+// TestDemoEndToEnd runs the whole embedded pipeline on the demo data twice
+// over the same data folder: every demo item is stored exactly once, the
+// stored flags are exactly what the classifier says of the stored items, and
+// the second run doubles nothing.
+func TestDemoEndToEnd(t *testing.T) {
+	root := testenv.Root(t)
+	dir := filepath.Join(root, "testdata", "demo")
+	data := t.TempDir()
+	// labels.jsonl has a line per feed entry, the transcript's for an
+	// episode; an episode with a transcript gives two items (show notes and
+	// transcript).
+	want := countLines(t, filepath.Join(dir, "labels.jsonl"), "")
+	want += countLines(t, filepath.Join(dir, "labels.jsonl"), `"transcript":`)
+
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	var first demoResult
+	for pass := 1; pass <= 2; pass++ {
+		res, err := runDemo(ctx, demoOptions{Dir: dir, Data: data, Once: true, Timeout: 2 * time.Minute, Out: devnull})
+		if err != nil {
+			t.Fatalf("pass %d: %v", pass, err)
+		}
+		if res.Published != want {
+			t.Errorf("pass %d: published %d items, the demo has %d", pass, res.Published, want)
+		}
+		if res.Totals.Items != int64(want) {
+			t.Errorf("pass %d: stored %d items, want %d", pass, res.Totals.Items, want)
+		}
+		if pass == 1 {
+			first = res
+			continue
+		}
+		if res.Totals.Flags != first.Totals.Flags {
+			t.Errorf("flags went from %d to %d on a replay", first.Totals.Flags, res.Totals.Flags)
+		}
+		for n, c := range first.Totals.FlagsByNarr {
+			if res.Totals.FlagsByNarr[n] != c {
+				t.Errorf("flags for %s went from %d to %d on a replay", n, c, res.Totals.FlagsByNarr[n])
+			}
+		}
+	}
+
+	// The stored flags are exactly what the classifier finds in the stored items.
+	st, err := backend.Open(ctx, "embedded", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m, err := match.New(catalog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect := map[string]int64{}
+	var total int64
+	for _, id := range first.IDs {
+		d, err := st.Item(ctx, id)
+		if err != nil {
+			t.Fatalf("item %s: %v", id, err)
+		}
+		res, err := m.Classify(ctx, run.DocOf(d.Item))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range run.FlagsOf(d.Item, res, m.Version()) {
+			expect[f.Narrative]++
+			total++
+		}
+	}
+	if total != first.Totals.Flags {
+		t.Errorf("stored %d flags, the classifier finds %d in the stored items", first.Totals.Flags, total)
+	}
+	for n, c := range expect {
+		if first.Totals.FlagsByNarr[n] != c {
+			t.Errorf("%s: stored %d flags, classifier finds %d", n, first.Totals.FlagsByNarr[n], c)
+		}
+	}
+	if len(expect) < 6 {
+		t.Errorf("the demo shows %d narratives, want at least 6", len(expect))
+	}
+}
+
+// countLines counts the non-empty lines of path that contain substr.
+func countLines(t *testing.T, path, substr string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if len(sc.Bytes()) > 0 && strings.Contains(sc.Text(), substr) {
+			n++
+		}
+	}
+	return n
+}
