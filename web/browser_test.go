@@ -247,10 +247,10 @@ func TestBrowserRadioChecksFrenchRumour(t *testing.T) {
 		chromedp.Click(chromedp.ID("check")),
 		chromedp.WaitVisible(chromedp.ID("result")),
 	)
-	if got := b.text(`#result .flag h3`); !strings.Contains(got, "Les casques bleus arment les groupes armés") {
+	if got, want := b.text(`#result .flag h3`), testCat.Title(weapons, "fr"); !strings.Contains(got, want) {
 		t.Fatalf("narrative %q", got)
 	}
-	if got := b.text("#result .responses"); !strings.Contains(got, "aucune arme ne sort") {
+	if got, want := b.text("#result .responses"), testCat.Responses(weapons, "fr")[0]; !strings.Contains(got, want) {
 		t.Fatalf("response lines %q, want the French ones", got)
 	}
 	if got := b.text("#result .total"); got == "" || got == "0" {
@@ -349,3 +349,17 @@ func TestBrowserHostileItemDoesNotRun(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestBrowserNarrowScreens opens every page on a 360 px phone screen and
+// checks nothing makes the page scroll sideways.
+func TestBrowserNarrowScreens(t *testing.T) {
+	b := newBrowser(t, 360, 800)
+	b.do(chromedp.EmulateViewport(360, 800, chromedp.EmulateMobile))
+	b.login(storage.RoleAdmin)
+	for _, p := range []string{"/queue", "/items/" + fixture[0].ID, "/check", "/trends", "/sources", "/catalog", "/users"} {
+		b.do(chromedp.Navigate(b.srv.URL+p), chromedp.WaitVisible(chromedp.CSS("h1")))
+		if w := eval[int](b, "document.documentElement.scrollWidth"); w > 360 {
+			t.Errorf("%s is %d px wide on a 360 px screen", p, w)
+		}
+	}
+}

@@ -14,14 +14,14 @@ import (
 	"net/url"
 	"os"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	_ "github.com/veille-project/veille/storage/chdb/chdblib"
 
-	"github.com/veille-project/veille/classifiers"
+	"github.com/veille-project/veille/classifiers/catalog"
+	"github.com/veille-project/veille/classifiers/match"
 	"github.com/veille-project/veille/storage"
 	"github.com/veille-project/veille/storage/backend"
 	"github.com/veille-project/veille/web"
@@ -33,7 +33,8 @@ var (
 	testStore storage.Store
 	testNow   = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	fixture   []fixtureItem
-	testCat   *fileCatalog
+	testCat   *catalog.Catalog
+	matcher   *match.Matcher
 )
 
 func TestMain(m *testing.M) {
@@ -55,8 +56,9 @@ func run(m *testing.M) int {
 	}
 	defer st.Close()
 	testStore = st
-	if testCat, err = loadCatalog("testdata/catalog.json"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	testCat = catalog.Default()
+	if matcher, err = match.New(testCat); err != nil {
+		fmt.Fprintln(os.Stderr, "matcher:", err)
 		return 1
 	}
 	if fixture, err = loadFixture("testdata/items.json"); err != nil {
@@ -68,82 +70,6 @@ func run(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
-}
-
-// fileCatalog is a small narrative catalog read from testdata, with
-// keywords for the keyword classifier below.
-type fileCatalog struct {
-	ids     []string
-	entries map[string]catEntry
-}
-
-type catEntry struct {
-	Title     map[string]string   `json:"title"`
-	Meaning   map[string]string   `json:"meaning"`
-	Responses map[string][]string `json:"responses"`
-	Keywords  []string            `json:"keywords"`
-}
-
-func loadCatalog(path string) (*fileCatalog, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	c := &fileCatalog{entries: map[string]catEntry{}}
-	if err := json.Unmarshal(b, &c.entries); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	for id := range c.entries {
-		c.ids = append(c.ids, id)
-	}
-	sort.Strings(c.ids)
-	return c, nil
-}
-
-func (c *fileCatalog) IDs() []string                  { return c.ids }
-func (c *fileCatalog) Title(id, lang string) string   { return c.entries[id].Title[lang] }
-func (c *fileCatalog) Meaning(id, lang string) string { return c.entries[id].Meaning[lang] }
-func (c *fileCatalog) Responses(id, lang string) []string {
-	return c.entries[id].Responses[lang]
-}
-
-// keywordClassifier flags a narrative when one of its keywords occurs; the
-// evidence is the sentence holding it.
-type keywordClassifier struct{ cat *fileCatalog }
-
-func (k keywordClassifier) Version() string { return "keyword-test" }
-
-func (k keywordClassifier) Classify(ctx context.Context, doc classifiers.Doc) (classifiers.Result, error) {
-	res := classifiers.Result{Lang: doc.Lang}
-	low := strings.ToLower(doc.Text)
-	if res.Lang == "" {
-		res.Lang = "en"
-		for _, w := range []string{" les ", " des ", " la ", " le "} {
-			if strings.Contains(" "+low, w) {
-				res.Lang = "fr"
-			}
-		}
-	}
-	for _, id := range k.cat.ids {
-		for _, kw := range k.cat.entries[id].Keywords {
-			i := strings.Index(low, kw)
-			if i < 0 || len(low) != len(doc.Text) {
-				continue
-			}
-			start := strings.LastIndexAny(doc.Text[:i], ".!?\n") + 1
-			for start < i && doc.Text[start] == ' ' {
-				start++
-			}
-			end := len(doc.Text)
-			if j := strings.IndexAny(doc.Text[i:], ".!?\n"); j >= 0 {
-				end = i + j
-			}
-			res.Flags = append(res.Flags, classifiers.Flag{Narrative: id, Stance: classifiers.StanceAssert, Score: 1,
-				Evidence: []classifiers.Evidence{{Start: start, End: end, Text: doc.Text[start:end]}}})
-			break
-		}
-	}
-	return res, nil
 }
 
 type fixtureItem struct {
@@ -223,7 +149,7 @@ func newEnv(t *testing.T, mod func(*web.Options)) *env {
 	t.Helper()
 	opt := web.Options{
 		Store:      testStore,
-		Classifier: keywordClassifier{testCat},
+		Classifier: matcher,
 		Catalog:    testCat,
 		Sources: staticSources{
 			{Name: "radio-gao", URL: "https://radio.example/gao/feed.xml", Kind: "podcast", LastSuccess: testNow.Add(-time.Hour), ItemsLastDay: 12},

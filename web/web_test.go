@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"html"
 	"net/http"
 	"net/url"
 	"os"
@@ -376,7 +377,7 @@ func TestItemPageEscapesAndHighlights(t *testing.T) {
 	if !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Error("script tag text is not shown escaped")
 	}
-	if !strings.Contains(body, `<mark title="Peacekeepers supply weapons to armed groups">UN trucks deliver weapons to the rebels &lt;img src=x onerror=alert(1)&gt;</mark>`) {
+	if !strings.Contains(body, `<mark title="`+html.EscapeString(testCat.Title(weapons, "en"))+`">UN trucks deliver weapons to the rebels &lt;img src=x onerror=alert(1)&gt;</mark>`) {
 		t.Errorf("evidence span not highlighted as escaped text:\n%s", body)
 	}
 	if !strings.Contains(body, "<b>UN trucks</b>") {
@@ -498,6 +499,8 @@ func TestQueuePage(t *testing.T) {
 	}
 }
 
+const weapons = "weapons-to-armed-groups"
+
 const frenchRumour = "On raconte au marché que les casques bleus livrent des armes aux rebelles près de Gao, la nuit."
 
 func TestRumourCheck(t *testing.T) {
@@ -524,7 +527,7 @@ func TestRumourCheck(t *testing.T) {
 		t.Fatalf("flags %+v", res.Flags)
 	}
 	f := res.Flags[0]
-	if len(f.Responses) == 0 || !strings.Contains(f.Responses[0], "aucune arme") {
+	if frLines := testCat.Responses(weapons, "fr"); len(f.Responses) == 0 || len(frLines) == 0 || f.Responses[0] != frLines[0] {
 		t.Errorf("responses %q, want the French lines (the radio user's language)", f.Responses)
 	}
 	if f.Spread == nil || f.Spread.Total < 3 {
@@ -538,7 +541,7 @@ func TestRumourCheck(t *testing.T) {
 	// The page, without JavaScript: a plain form post.
 	c, csrf := e.login(storage.RoleRadio)
 	r2, body := e.post(c, "/check", url.Values{"csrf": {csrf}, "text": {frenchRumour + " <script>alert(1)</script>"}})
-	if r2.StatusCode != 200 || !strings.Contains(body, "Les casques bleus arment les groupes armés") || !strings.Contains(body, "ligne verte de la mission") {
+	if r2.StatusCode != 200 || !strings.Contains(body, html.EscapeString(testCat.Title(weapons, "fr"))) || !strings.Contains(body, html.EscapeString(testCat.Responses(weapons, "fr")[0])) {
 		t.Fatalf("check page: %d\n%s", r2.StatusCode, body)
 	}
 	if strings.Contains(body, "<script>alert") || !strings.Contains(body, "<mark") {
@@ -639,13 +642,10 @@ func TestAdminPages(t *testing.T) {
 	c, _ := e.login(storage.RoleAdmin)
 	for path, want := range map[string]string{
 		"/sources": "HTTP 503",
-		"/catalog": "ligne verte",
+		"/catalog": html.EscapeString(testCat.Responses(weapons, "en")[0]),
 		"/users":   e.names["radio"],
 	} {
 		resp, body := e.get(c, path)
-		if path == "/catalog" {
-			want = "Call the mission&#39;s hotline"
-		}
 		if resp.StatusCode != 200 || !strings.Contains(body, want) {
 			t.Errorf("%s: %d, want %q in page", path, resp.StatusCode, want)
 		}
@@ -655,8 +655,19 @@ func TestAdminPages(t *testing.T) {
 		t.Errorf("sources API: %d %s", resp.StatusCode, b)
 	}
 	resp, b = e.api("GET", "/api/v1/narratives?lang=fr", e.tokens["admin"], nil)
-	if resp.StatusCode != 200 || !strings.Contains(string(b), "ligne verte") {
-		t.Errorf("narratives API: %d %s", resp.StatusCode, b)
+	var cat struct {
+		Narratives []struct {
+			ID        string
+			Responses []string
+		}
+	}
+	json.Unmarshal(b, &cat)
+	found := false
+	for _, n := range cat.Narratives {
+		found = found || (n.ID == weapons && len(n.Responses) > 0 && n.Responses[0] == testCat.Responses(weapons, "fr")[0])
+	}
+	if resp.StatusCode != 200 || len(cat.Narratives) != len(testCat.IDs()) || !found {
+		t.Errorf("narratives API: %d %.300s", resp.StatusCode, b)
 	}
 }
 
