@@ -34,7 +34,13 @@ var stop = func() map[string]bool {
 		depuis apres avant aussi encore deja tres bien ici ou dont quand comment pourquoi car donc
 		ni soit entre contre sans sous chez vers hier aujourd hui semaine jour jours annee dit disent
 		affirme affirment selon notre nos votre vos mon ma mes ton ta tes meme autres autre quelques
-		c d l qu s n j m t`) {
+		c d l qu s n j m t
+		wa kwa ni za katika kuwa hiyo huo kwamba wao sana bado tena watu hii hawa yetu zao lakini pia baada wakati kama
+		hakuna kila iko huko wanasema kwenye imesema na ya la cha vya wa za
+		ezali bazali mpo te oyo biso bango ba lokola kaka mpe kasi elobi bato moto eloko lelo bandeko tokoki boye nyonso
+		ndenge wapi sikoyo mingi na ya
+		ti ayeke so azo ala pepe sara tene mbi lo ni yeke nga ngbanga kode mbeni aga ndo tongana lege ye awe ngu
+		atene amu ake alingbi zo aso kue`) {
 		m[w] = true
 	}
 	return m

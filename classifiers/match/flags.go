@@ -129,7 +129,7 @@ func (d *docView) span(f *firing) (int32, int32) {
 	return a, b
 }
 
-func (d *docView) flags(fs []firing, doc classifiers.Doc, cueAt []int) []classifiers.Flag {
+func (d *docView) flags(fs []firing, doc classifiers.Doc, cueStarts []int) []classifiers.Flag {
 	transcript := len(doc.Cues) > 0
 	type key struct {
 		narr   int
@@ -189,8 +189,8 @@ func (d *docView) flags(fs []firing, doc classifiers.Doc, cueAt []int) []classif
 			spans = append(spans, span{a, b})
 			os, oe := d.st.text.OrigSpan(int(d.toks[a].ns), int(d.toks[b-1].ne))
 			ev := classifiers.Evidence{Start: os, End: oe, Text: doc.Text[os:oe], Rule: d.ruleTrace(f)}
-			if transcript && cueAt != nil {
-				c0, c1 := cueAt[d.toks[a].sent], cueAt[d.toks[b-1].sent]
+			if transcript {
+				c0, c1 := cueOf(cueStarts, d.toks[a].ns), cueOf(cueStarts, d.toks[b-1].ns)
 				ev.CueStart, ev.CueEnd = doc.Cues[c0].Start, doc.Cues[c1].End
 			}
 			fl.Evidence = append(fl.Evidence, ev)

@@ -28,7 +28,7 @@ var Languages = []string{"en", "fr", "ar", "sw", "ln", "sg"}
 // does not clearly point elsewhere.
 func Identify(text, hint string) string {
 	t := Normalize(text)
-	return identify(tokenize(t, nil, nil), t.Norm, hint)
+	return identify(tokenize(t, nil, nil, false), t.Norm, hint)
 }
 
 func identify(toks []token, normText string, hint string) string {

@@ -81,7 +81,7 @@ func (lx *lexicon) add(concept int32, text, lang string) error {
 			return fmt.Errorf("term %q: empty word", text)
 		}
 		nt := Normalize(word)
-		toks := tokenize(nt, nil, nil)
+		toks := tokenize(nt, nil, nil, false)
 		if len(toks) == 0 {
 			return fmt.Errorf("term %q: no word in %q", text, raw)
 		}
@@ -128,7 +128,8 @@ func isArabicWord(w string) bool {
 	return len(w) >= 2 && w[0] >= 0xD8 && w[0] <= 0xDB
 }
 
-// arabicVariants strips common proclitics (wa-, fa-, bi-, li-, ka-, al-).
+// arabicVariants strips common proclitics (wa-, fa-, bi-, li-, ka-, al-)
+// and suffixes (plural and object pronouns) so lexicon stems match.
 func arabicVariants(w string, out []string) []string {
 	out = append(out, w)
 	base := w
@@ -141,7 +142,14 @@ func arabicVariants(w string, out []string) []string {
 	}
 	for _, p := range []string{"بال", "لل", "ال", "كال", "ب", "ل", "ك"} {
 		if strings.HasPrefix(base, p) && len(base)-len(p) >= 6 {
-			out = append(out, base[len(p):])
+			base = base[len(p):]
+			out = append(out, base)
+			break
+		}
+	}
+	for _, x := range []string{"ون", "وا", "ين", "هم", "ها", "ات", "نا"} {
+		if strings.HasSuffix(base, x) && len(base)-len(x) >= 6 {
+			out = append(out, base[:len(base)-len(x)])
 			break
 		}
 	}
@@ -150,7 +158,7 @@ func arabicVariants(w string, out []string) []string {
 
 // scan finds every term on toks and appends hits in token order.
 func (lx *lexicon) scan(toks []token, hits []hit, scratch []int32, lang string) []hit {
-	var variants [4]string
+	var variants [6]string
 	for i := range toks {
 		words := variants[:0]
 		if isArabicWord(toks[i].s) {
@@ -206,7 +214,7 @@ func (lx *lexicon) scan(toks []token, hits []hit, scratch []int32, lang string) 
 }
 
 func matchArabic(p pattern, w string) bool {
-	var buf [4]string
+	var buf [6]string
 	for _, v := range arabicVariants(w, buf[:0])[1:] {
 		if p.match(v) {
 			return true

@@ -224,21 +224,20 @@ func (m *Matcher) Classify(ctx context.Context, doc classifiers.Doc) (classifier
 	normalizeInto(&st.text, doc.Text, st.buf[:0])
 	st.buf = []byte(st.text.Norm)[:0]
 	st.breaks = st.breaks[:0]
-	var cueAt []int // per sentence index: cue index, for transcripts
-	if len(doc.Cues) > 0 {
-		for _, cu := range doc.Cues {
-			st.breaks = append(st.breaks, normOffset(&st.text, cu.Offset))
+	var cueStarts []int // Norm offset of each cue, for transcripts
+	for i, cu := range doc.Cues {
+		off := normOffset(&st.text, cu.Offset)
+		cueStarts = append(cueStarts, off)
+		if i > 0 && cu.Speaker != doc.Cues[i-1].Speaker {
+			st.breaks = append(st.breaks, off)
 		}
 	}
-	st.toks = tokenize(&st.text, st.toks[:0], st.breaks)
+	st.toks = tokenize(&st.text, st.toks[:0], st.breaks, len(doc.Cues) > 0)
 	lang := identify(st.toks, st.text.Norm, doc.Lang)
 	st.hits = c.lex.scan(st.toks, st.hits[:0], st.scratch, lang)
 	res := classifiers.Result{Lang: lang, Flags: []classifiers.Flag{}}
 	if len(st.toks) == 0 {
 		return res, nil
-	}
-	if len(doc.Cues) > 0 {
-		cueAt = cueOfSentences(st, doc.Cues)
 	}
 	d := &docView{c: c, st: st, hits: st.hits, toks: st.toks}
 	d.index()
@@ -246,7 +245,7 @@ func (m *Matcher) Classify(ctx context.Context, doc classifiers.Doc) (classifier
 	if len(firings) == 0 {
 		return res, nil
 	}
-	res.Flags = d.flags(firings, doc, cueAt)
+	res.Flags = d.flags(firings, doc, cueStarts)
 	return res, nil
 }
 
@@ -255,18 +254,10 @@ func normOffset(t *Text, orig int) int {
 	return i
 }
 
-// cueOfSentences maps each sentence index to the cue that holds it.
-func cueOfSentences(st *state, cues []classifiers.Cue) []int {
-	nSent := int(st.toks[len(st.toks)-1].sent) + 1
-	out := make([]int, nSent)
-	ci := 0
-	for _, tk := range st.toks {
-		for ci+1 < len(st.breaks) && int(tk.ns) >= st.breaks[ci+1] {
-			ci++
-		}
-		out[tk.sent] = ci
-	}
-	return out
+// cueOf returns the index of the cue holding the Norm offset.
+func cueOf(cueStarts []int, off int32) int {
+	i := sort.SearchInts(cueStarts, int(off)+1) - 1
+	return max(i, 0)
 }
 
 type docView struct {

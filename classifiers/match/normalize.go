@@ -109,6 +109,7 @@ func normalizeInto(t *Text, s string, buf []byte) {
 	t.start = t.start[:0]
 	t.end = t.end[:0]
 	var last1, last2 rune = -1, -1
+	collapsing := rune(-1)
 	inHash := false
 	prevRaw := rune(-1)
 	emit := func(r rune, i, w int) {
@@ -171,8 +172,16 @@ func normalizeInto(t *Text, s string, buf []byte) {
 			i += w
 			continue
 		}
-		if isLetter && fr == last1 && fr == last2 {
-			// Elongation ("noooo", "MINUSMAAA"): drop, extend the span.
+		if isLetter && (fr == collapsing || (fr == last1 && fr == last2)) {
+			// Elongation ("noooo", "MINUSMAAA"): keep one letter whose
+			// span covers the whole run.
+			if fr != collapsing {
+				n := utf8.RuneLen(fr)
+				buf = buf[:len(buf)-n]
+				t.start = t.start[:len(t.start)-n]
+				t.end = t.end[:len(t.end)-n]
+				collapsing, last2 = fr, -1
+			}
 			n := len(t.end)
 			st := t.start[n-1]
 			for k := n - 1; k >= 0 && t.start[k] == st; k-- {
@@ -181,6 +190,7 @@ func normalizeInto(t *Text, s string, buf []byte) {
 			i += w
 			continue
 		}
+		collapsing = -1
 		emit(fr, i, w)
 		i += w
 	}

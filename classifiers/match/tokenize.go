@@ -47,9 +47,10 @@ func isClauseEnd(r rune) bool {
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // tokenize splits t.Norm into words with sentence and clause indexes.
-// breaks, when set, holds Norm offsets that start a new sentence
-// (transcript cue boundaries).
-func tokenize(t *Text, toks []token, breaks []int) []token {
+// breaks, when set, holds Norm offsets that start a new sentence (speaker
+// changes in a transcript); with softNL a newline is plain space, so a
+// sentence may run over two cues of one speaker.
+func tokenize(t *Text, toks []token, breaks []int, softNL bool) []token {
 	s := t.Norm
 	sent, clause := int32(0), int32(0)
 	sentOpen, clauseOpen := false, false
@@ -69,6 +70,7 @@ func tokenize(t *Text, toks []token, breaks []int) []token {
 		r, w := utf8.DecodeRuneInString(s[i:])
 		if !isWordRune(r) {
 			switch {
+			case softNL && (r == '\n' || r == '\r'):
 			case isSentenceEnd(r):
 				// A dot between digits or after a single letter is not a sentence end.
 				if r == '.' && i+1 < len(s) && s[i+1] != ' ' && s[i+1] != '\n' && s[i+1] != '"' && s[i+1] != '.' {

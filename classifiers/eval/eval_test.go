@@ -1,0 +1,92 @@
+package eval_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/veille-project/veille/classifiers"
+	"github.com/veille-project/veille/classifiers/catalog"
+	"github.com/veille-project/veille/classifiers/eval"
+	"github.com/veille-project/veille/classifiers/match"
+	"github.com/veille-project/veille/internal/testenv"
+)
+
+// fixed returns the flags it was given for each item id.
+type fixed map[string][]classifiers.Flag
+
+func (f fixed) Classify(_ context.Context, d classifiers.Doc) (classifiers.Result, error) {
+	return classifiers.Result{Lang: "en", Flags: f[d.ID]}, nil
+}
+func (fixed) Version() string { return "fixed" }
+
+func TestScoring(t *testing.T) {
+	text := "They say MINUSMA drops weapons. Nothing else here."
+	items := []eval.Item{
+		{ID: "a", Lang: "en", Text: text, Labels: []eval.Label{{Narrative: "weapons-to-armed-groups", Stance: "assert", Evidence: []string{"MINUSMA drops weapons"}}}},
+		{ID: "b", Lang: "en", Text: "Rice is expensive."},
+		{ID: "c", Lang: "en", Text: "Rice is cheap."},
+		{ID: "d", Lang: "en", Text: text, Labels: []eval.Label{{Narrative: "collusion-with-terrorists", Stance: "report", Evidence: []string{"Nothing else"}}}},
+	}
+	c := fixed{
+		"a": {{Narrative: "weapons-to-armed-groups", Stance: "report", Evidence: []classifiers.Evidence{{Start: 9, End: 30}, {Start: 32, End: 39}}}},
+		"b": {{Narrative: "attacks-on-civilians", Stance: "assert"}},
+	}
+	rep, err := eval.Run(context.Background(), c, items, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := rep.Overall
+	if o.TP != 1 || o.FP != 1 || o.FN != 1 {
+		t.Errorf("tp/fp/fn = %d/%d/%d, want 1/1/1", o.TP, o.FP, o.FN)
+	}
+	if o.StanceAcc != 0 {
+		t.Errorf("stance accuracy %.2f, want 0 (report for assert)", o.StanceAcc)
+	}
+	if o.FPRate != 0.5 {
+		t.Errorf("FP rate %.2f, want 0.5 (one of two unlabelled items flagged)", o.FPRate)
+	}
+	if o.EvidenceOK != 0.5 {
+		t.Errorf("evidence overlap %.2f, want 0.5", o.EvidenceOK)
+	}
+	bad := rep.Check(eval.DefaultTargets)
+	if len(bad) == 0 || !strings.Contains(strings.Join(bad, ";"), "en micro-F1") {
+		t.Errorf("Check = %v, want the en micro-F1 named", bad)
+	}
+}
+
+// TestDevCorpusMeetsTargets runs the real matcher on the shared dev corpus
+// and holds it to the project's figures.
+func TestDevCorpusMeetsTargets(t *testing.T) {
+	dir := filepath.Join(testenv.Shared(t), "corpus")
+	var items []eval.Item
+	for _, f := range []string{"dev-en.jsonl", "dev-fr.jsonl", "dev-multi.jsonl"} {
+		it, err := eval.LoadJSONL(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, it...)
+	}
+	trs, err := eval.LoadTranscripts(filepath.Join(dir, "transcripts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) < 300 || len(trs) < 10 {
+		t.Fatalf("loaded %d items and %d transcripts", len(items), len(trs))
+	}
+	m, err := match.New(catalog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := eval.Run(context.Background(), m, items, trs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	rep.Write(&b, 0)
+	t.Log("\n" + b.String())
+	for _, bad := range rep.Check(eval.DefaultTargets) {
+		t.Error("below target: " + bad)
+	}
+}
