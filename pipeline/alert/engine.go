@@ -191,12 +191,22 @@ func (e *Engine) Resume(ctx context.Context) error {
 // alerts due, and returns them. Deliveries go on in the background (see
 // Wait) with ctx.
 func (e *Engine) Evaluate(ctx context.Context, now time.Time) ([]Record, error) {
+	return e.evaluate(ctx, now, false)
+}
+
+// Check evaluates the rules at now as Evaluate would, but records, sends
+// and remembers nothing: a dry run for tuning rules.
+func (e *Engine) Check(ctx context.Context, now time.Time) ([]Record, error) {
+	return e.evaluate(ctx, now, true)
+}
+
+func (e *Engine) evaluate(ctx context.Context, now time.Time, dry bool) ([]Record, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []Record
 	var errs []error
 	for i := range e.rules {
-		recs, err := e.evaluateRule(ctx, &e.rules[i], now)
+		recs, err := e.evaluateRule(ctx, &e.rules[i], now, dry)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -205,7 +215,7 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time) ([]Record, error) 
 	return out, errors.Join(errs...)
 }
 
-func (e *Engine) evaluateRule(ctx context.Context, r *rule, now time.Time) ([]Record, error) {
+func (e *Engine) evaluateRule(ctx context.Context, r *rule, now time.Time, dry bool) ([]Record, error) {
 	rows, err := e.o.Querier.Rising(ctx, storage.RisingQuery{Filter: r.filter(), Now: now, Window: r.window, Baseline: r.baseline})
 	if err != nil {
 		return nil, fmt.Errorf("alert: rule %q: %w", r.Name, err)
@@ -232,6 +242,10 @@ func (e *Engine) evaluateRule(ctx context.Context, r *rule, now time.Time) ([]Re
 		rec, err := e.build(ctx, r, row, now, kind, &st)
 		if err != nil {
 			return out, err
+		}
+		if dry {
+			out = append(out, rec)
+			continue
 		}
 		// The log first, then the state: a crash in between re-alerts at
 		// worst; the other way round it could lose an alert.

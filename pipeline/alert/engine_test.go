@@ -2,6 +2,7 @@ package alert_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -249,6 +250,15 @@ func TestWebhookRetriedUntilDelivered(t *testing.T) {
 	eng, err := alert.New(ctx, engineOptions(rule))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A dry run finds the alert but neither sends nor remembers it.
+	dry, err := eng.Check(ctx, t1.Add(30*time.Minute))
+	eng.Wait()
+	if hits, _, _ := hook.snapshot(); err != nil || len(dry) != 1 || hits != 0 {
+		t.Fatalf("check: %d alerts, %d requests (%v); want 1 and none", len(dry), hits, err)
+	}
+	if _, err := eng.Log().Get(ctx, dry[0].ID); !errors.Is(err, alert.ErrNotFound) {
+		t.Errorf("a dry-run alert was logged: %v", err)
 	}
 	recs, err := eng.Evaluate(ctx, t1.Add(30*time.Minute))
 	if err != nil || len(recs) != 1 {

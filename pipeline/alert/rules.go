@@ -12,7 +12,7 @@ import (
 // Rule defaults.
 const (
 	DefaultWindow       = time.Hour
-	DefaultBaseline     = 7 * 24 * time.Hour
+	DefaultBaseline     = 7 * 24 * time.Hour // or seven windows when longer
 	DefaultCooldown     = 6 * time.Hour
 	DefaultFactor       = 3.0
 	DefaultMinCount     = 3
@@ -48,7 +48,8 @@ func compileRules(in []config.AlertRule) ([]rule, error) {
 			c.window = DefaultWindow
 		}
 		if c.baseline <= 0 {
-			c.baseline = DefaultBaseline
+			// At least seven windows, so that a long window has a baseline.
+			c.baseline = max(DefaultBaseline, 7*c.window)
 		}
 		if c.cooldown <= 0 {
 			c.cooldown = DefaultCooldown
