@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -50,6 +51,7 @@ type demoOptions struct {
 // demoResult is what a demo run stored, for tests.
 type demoResult struct {
 	Published int
+	IDs       []string // the ids of the published items
 	Totals    storage.Totals
 }
 
@@ -82,6 +84,14 @@ func runDemo(ctx context.Context, o demoOptions) (demoResult, error) {
 		cfg.Listen = o.Listen
 	}
 	say("veille demo: %d sources served from %s at %s", len(cfg.Sources), o.Dir, ds.Base)
+	var ln net.Listener
+	if !o.Once {
+		// Claim the web address first: a busy port fails now, not after the run.
+		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			return res, fmt.Errorf("web address %s: %w (is another veille running? use --listen)", cfg.Listen, err)
+		}
+		defer ln.Close()
+	}
 
 	r, err := run.Open(ctx, cfg, "demo")
 	if err != nil {
@@ -130,6 +140,9 @@ func runDemo(ctx context.Context, o demoOptions) (demoResult, error) {
 		}
 	}
 	res.Published = len(ids)
+	for id := range ids {
+		res.IDs = append(res.IDs, id)
+	}
 	say("veille demo: published %d items; classifying and storing…", res.Published)
 
 	waitCtx, cancel := context.WithTimeout(ctx, o.Timeout)
@@ -151,7 +164,7 @@ func runDemo(ctx context.Context, o demoOptions) (demoResult, error) {
 
 	say("veille demo: serving http://%s — Ctrl-C to stop", cfg.Listen)
 	// Keep polling and serving, as `veille run` does.
-	err = serveStagesWith(ctx, r, p)
+	err = serveStagesWith(ctx, r, p, ln)
 	if errors.Is(err, context.Canceled) {
 		return res, nil
 	}
@@ -159,7 +172,7 @@ func runDemo(ctx context.Context, o demoOptions) (demoResult, error) {
 }
 
 // serveStagesWith keeps the demo's poller going and serves the web app.
-func serveStagesWith(ctx context.Context, r *run.Runner, p *ingest.Poller) error {
+func serveStagesWith(ctx context.Context, r *run.Runner, p *ingest.Poller, ln net.Listener) error {
 	o := &run.Ops{}
 	o.SetReady(r.Ready)
 	h, err := webHandler(r, o)
@@ -167,7 +180,7 @@ func serveStagesWith(ctx context.Context, r *run.Runner, p *ingest.Poller) error
 		return err
 	}
 	go func() { _ = p.Run(ctx, r.Config.Sources, r.Publish) }()
-	return listen(ctx, r.Config.Listen, h)
+	return serveOn(ctx, ln, h)
 }
 
 // demoUsers makes one user per role (once) and a fresh token for each.
