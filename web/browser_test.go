@@ -156,9 +156,11 @@ func (b *browserEnv) login(role string) {
 
 // shot saves a screenshot of the viewport under the test's temp dir and,
 // when VEILLE_SCREENSHOTS names a directory, there too (for the README).
-func (b *browserEnv) shot(name string) {
+func (b *browserEnv) shot(name string) { b.capture(name, chromedp.CaptureScreenshot()) }
+
+func (b *browserEnv) capture(name string, action chromedp.Action[[]byte]) {
 	b.t.Helper()
-	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	png, err := chromedp.Run(b.ctx, action)
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}

@@ -157,6 +157,19 @@ type queueView struct {
 type queueRow struct {
 	storage.QueueRow
 	NarrTitle string
+	Snippet   string
+}
+
+// snippet is the flag's first evidence, cut to about 160 characters.
+func snippet(f storage.Flag) string {
+	if len(f.Evidence) == 0 {
+		return ""
+	}
+	r := []rune(f.Evidence[0].Text)
+	if len(r) > 160 {
+		return string(r[:160]) + "…"
+	}
+	return string(r)
 }
 
 const queuePage = 50
@@ -188,7 +201,7 @@ func (a *app) queuePage(w http.ResponseWriter, r *http.Request, u *session) {
 	q.Del("offset")
 	v.ExportURL = "/labels.jsonl?" + q.Encode()
 	for _, row := range rows {
-		v.Rows = append(v.Rows, queueRow{QueueRow: row, NarrTitle: a.narrTitle(row.Flag.Narrative, u.lang)})
+		v.Rows = append(v.Rows, queueRow{QueueRow: row, NarrTitle: a.narrTitle(row.Flag.Narrative, u.lang), Snippet: snippet(row.Flag)})
 	}
 	a.render(w, r, u, http.StatusOK, "queue", "queue_title", v)
 }
@@ -446,8 +459,14 @@ type trendsView struct {
 	Rising     []risingView
 	Spread     *storage.SpreadReport
 	SpreadName string
+	Firsts     []firstSeen
 	CSV        string
 	Parquet    string
+}
+
+type firstSeen struct {
+	storage.SpreadReport
+	Title string
 }
 
 type risingView struct {
@@ -493,6 +512,7 @@ func (a *app) trendsPage(w http.ResponseWriter, r *http.Request, u *session) {
 	for _, rr := range rising {
 		v.Rising = append(v.Rising, risingView{RisingRow: rr, Title: a.narrTitle(rr.Narrative, u.lang)})
 	}
+	v.Firsts = a.firstSeen(ctx, tbl, tq.Since, u.lang)
 	if len(tq.Narratives) == 1 {
 		sp, err := a.store.Spread(ctx, tq.Narratives[0], tq.Since)
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
@@ -509,6 +529,32 @@ func (a *app) trendsPage(w http.ResponseWriter, r *http.Request, u *session) {
 	q.Set("format", "parquet")
 	v.Parquet = "/trends/download?" + q.Encode()
 	a.render(w, r, u, http.StatusOK, "trends", "trends_title", v)
+}
+
+// firstSeen gives, for each narrative of a trend table (at most 20), when
+// it was first and last seen in the period, earliest first.
+func (a *app) firstSeen(ctx context.Context, tbl storage.Table, since time.Time, lang string) []firstSeen {
+	col := colIndex(tbl.Columns, "narrative")
+	if col < 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []firstSeen
+	for _, row := range tbl.Rows {
+		n := row[col]
+		if seen[n] || len(seen) >= 20 {
+			continue
+		}
+		seen[n] = true
+		sp, err := a.store.Spread(ctx, n, since)
+		if err != nil {
+			a.log.Warn("spread failed", "narrative", n, "err", err)
+			continue
+		}
+		out = append(out, firstSeen{SpreadReport: sp, Title: a.narrTitle(n, lang)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].FirstSeen.Before(out[j].FirstSeen) })
+	return out
 }
 
 var exportTypes = map[string]string{
