@@ -126,7 +126,19 @@ func (a *app) narrativeOptions(lang string) []option {
 	return out
 }
 
+// sourceOptions lists source names for the filters: the configured sources
+// when known (cheap), else every source with stored items.
 func (a *app) sourceOptions(ctx context.Context) []string {
+	if a.opt.Sources != nil {
+		if list, err := a.opt.Sources.List(ctx); err == nil && len(list) > 0 {
+			out := make([]string, 0, len(list))
+			for _, s := range list {
+				out = append(out, s.Name)
+			}
+			sort.Strings(out)
+			return out
+		}
+	}
 	t, err := a.store.Counts(ctx)
 	if err != nil {
 		a.log.Warn("counts failed", "err", err)
@@ -482,6 +494,8 @@ func (a *app) trendQuery(r *http.Request) (filterForm, storage.TrendQuery, error
 	if sf.Since.IsZero() {
 		sf.Since = a.now().AddDate(-10, 0, 0)
 	}
+	// Whole days, so the page and its download a moment later count the same rows.
+	sf.Since = sf.Since.UTC().Truncate(24 * time.Hour)
 	return f, storage.TrendQuery{Filter: sf, By: []string{"day", f.By}}, nil
 }
 
