@@ -17,6 +17,7 @@ import (
 	"github.com/veille-project/veille/classifiers/catalog"
 	"github.com/veille-project/veille/classifiers/emerging"
 	"github.com/veille-project/veille/classifiers/match"
+	"github.com/veille-project/veille/internal/testenv"
 )
 
 func readStream(t *testing.T) []emerging.Doc {
@@ -288,4 +289,78 @@ func narratives(t *testing.T, m *match.Matcher, doc classifiers.Doc) map[string]
 		out[f.Narrative] = true
 	}
 	return out
+}
+
+// TestRumourRanksFirstAmongCorpusTexts injects the rumour into the shared
+// corpus's real texts: those without a label are the candidates (as the
+// pipeline's unflagged items would be), the labelled ones the background.
+func TestRumourRanksFirstAmongCorpusTexts(t *testing.T) {
+	shared := testenv.Shared(t)
+	end := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	var docs []emerging.Doc
+	bg := map[string]int{}
+	bgDocs := 0
+	paths, _ := filepath.Glob(filepath.Join(shared, "corpus", "dev-*.jsonl"))
+	if len(paths) == 0 {
+		testenv.Missing(t, "corpus dev-*.jsonl")
+	}
+	n := 0
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var r struct {
+				ID, Lang, Source, Text string
+				Labels                 []json.RawMessage
+			}
+			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			if len(r.Labels) > 0 {
+				for _, term := range emerging.Terms(r.Text) {
+					bg[term]++
+				}
+				bgDocs++
+				continue
+			}
+			if !emerging.MentionsMission(r.Text) {
+				continue
+			}
+			n++
+			docs = append(docs, emerging.Doc{ID: r.ID, Text: r.Text, Lang: r.Lang, Source: r.Source,
+				Published: end.Add(-time.Duration(n%48) * time.Hour)})
+		}
+		f.Close()
+	}
+	if len(docs) < 50 {
+		t.Fatalf("only %d unlabelled corpus texts about the missions", len(docs))
+	}
+	for _, d := range readStream(t) {
+		if strings.HasPrefix(d.ID, "rum-") {
+			docs = append(docs, d)
+		}
+	}
+	groups := emerging.Find(docs, emerging.Options{Now: end, Background: bg, BackgroundDocs: bgDocs})
+	if len(groups) == 0 {
+		t.Fatal("no group found")
+	}
+	for _, id := range groups[0].Items {
+		if !strings.HasPrefix(id, "rum-") {
+			t.Errorf("top group holds corpus text %s", id)
+		}
+	}
+	if len(groups[0].Items) < 7 {
+		t.Errorf("top group %v: want at least 7 of the 8 rumour texts", groups[0].Items)
+	}
+	for _, g := range groups[1:] {
+		for _, id := range g.Items {
+			if strings.HasPrefix(id, "rum-") {
+				t.Errorf("rumour text %s split into another group %s", id, g.ID)
+			}
+		}
+	}
 }

@@ -14,19 +14,16 @@ import (
 	"github.com/veille-project/veille/storage"
 )
 
-// TestEmergingFromStore stores the emerging package's test stream as items
-// (some of them flagged with a known narrative), reads the candidates back
-// and checks that the new rumour ranks first, that flagged items are left
-// out, and that a dismissed group stays dismissed.
-func TestEmergingFromStore(t *testing.T) {
-	ctx := testCtx(t)
+// streamItems reads the emerging package's test stream as items, ids
+// prefixed and times shifted so that the stream ends at end.
+func streamItems(t *testing.T, prefix string, end time.Time) []storage.Item {
+	t.Helper()
 	f, err := os.Open(filepath.Join("..", "..", "classifiers", "emerging", "testdata", "stream.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	// Shift the stream to a period no other test uses.
-	shift := time.Date(2026, 8, 10, 12, 0, 0, 0, time.UTC).Sub(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
+	shift := end.Sub(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
 	var items []storage.Item
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
@@ -34,9 +31,22 @@ func TestEmergingFromStore(t *testing.T) {
 		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
 			t.Fatal(err)
 		}
-		items = append(items, storage.Item{ID: "em-" + d.ID, ContentHash: "h", Source: d.Source, Kind: "article", Text: d.Text,
+		items = append(items, storage.Item{ID: prefix + d.ID, ContentHash: "h", Source: d.Source, Kind: "article", Text: d.Text,
 			Lang: d.Lang, Station: d.Station, Mission: "MONUSCO", Published: d.Published.Add(shift), Fetched: d.Published.Add(shift)})
 	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
+
+// TestEmergingFromStore stores the emerging package's test stream as items
+// (some of them flagged with a known narrative), reads the candidates back
+// and checks that the new rumour ranks first, that flagged items are left
+// out, and that a dismissed group stays dismissed.
+func TestEmergingFromStore(t *testing.T) {
+	ctx := testCtx(t)
+	items := streamItems(t, "em-", time.Date(2026, 8, 10, 12, 0, 0, 0, time.UTC))
 	// Items with no mission in them are never candidates.
 	items = append(items, storage.Item{ID: "em-nomission", ContentHash: "h", Source: "x", Kind: "article", Lang: "fr",
 		Text: "Les antennes chassent la pluie et provoquent la sécheresse, dit un voisin.", Published: items[len(items)-1].Published})

@@ -439,11 +439,16 @@ func (e *Engine) retry(ctx context.Context, rec *Record, i int, mu *sync.Mutex, 
 	wait := e.o.Backoff
 	for {
 		mu.Lock()
-		attempts := rec.Deliveries[i].Attempts
-		mu.Unlock()
-		if attempts >= e.o.Retries {
+		if d := &rec.Deliveries[i]; d.Attempts >= e.o.Retries {
+			// Resumed with its tries used up (Retries was lowered): settle it.
+			d.Status = StatusFailed
+			if d.LastError == "" {
+				d.LastError = "no tries left"
+			}
+			mu.Unlock()
 			return
 		}
+		mu.Unlock()
 		actx, cancel := context.WithTimeout(ctx, e.o.Timeout)
 		err := send(actx)
 		cancel()

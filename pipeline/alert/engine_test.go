@@ -1,6 +1,7 @@
 package alert_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -380,5 +381,69 @@ func TestWebhookRefusesPrivateAddress(t *testing.T) {
 	}
 	if d := deliveryOf(logged, alert.ChannelWebhook); d.Status != alert.StatusFailed || !strings.Contains(d.LastError, alert.ErrPrivateAddress.Error()) {
 		t.Errorf("webhook delivery %+v, want failed as a private address", d)
+	}
+}
+
+// TestPendingDeliveryResumedAfterRestart: a delivery cut short by a stop
+// stays pending in the log, and the next engine delivers it.
+func TestPendingDeliveryResumedAfterRestart(t *testing.T) {
+	ctx := testCtx(t)
+	t6 := time.Date(2026, 6, 6, 8, 0, 0, 0, time.UTC)
+	var rows []flagged
+	for i := 0; i < 3; i++ {
+		rows = append(rows, flagged{id: fmt.Sprintf("rs-%d", i), narrative: "resume-narrative", mission: "MONUSCO", lang: "en",
+			source: "s", stance: "assert", evidence: "claim", score: 0.8, at: t6.Add(time.Duration(i) * time.Minute)})
+	}
+	insert(t, rows)
+	hook := newReceiver(t, 1)
+	rule := config.AlertRule{Name: "resume", Narratives: []string{"resume-narrative"}, Threshold: 2, Webhook: hook.srv.URL}
+	opts := engineOptions(rule)
+	opts.Backoff = time.Hour // the first engine stops long before its retry
+	first, err := alert.New(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopCtx, stop := context.WithCancel(ctx)
+	recs, err := first.Evaluate(stopCtx, t6.Add(10*time.Minute))
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("evaluate: %d alerts, %v", len(recs), err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if hits, _, _ := hook.snapshot(); hits >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the webhook was never tried")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	first.Wait()
+	logged, err := first.Log().Get(ctx, recs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := deliveryOf(logged, alert.ChannelWebhook); d.Status != alert.StatusPending || d.Attempts != 1 {
+		t.Fatalf("after the stop: webhook delivery %+v, want pending after 1 attempt", d)
+	}
+
+	second, err := alert.New(ctx, engineOptions(rule))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	second.Wait()
+	logged, err = second.Log().Get(ctx, recs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := deliveryOf(logged, alert.ChannelWebhook); d.Status != alert.StatusSent || d.Attempts != 2 {
+		t.Errorf("after resuming: webhook delivery %+v, want sent on the 2nd attempt", d)
+	}
+	if hits, bodies, _ := hook.snapshot(); hits != 2 || len(bodies) != 1 {
+		t.Errorf("receiver saw %d requests, accepted %d; want 2 and 1", hits, len(bodies))
 	}
 }
