@@ -52,10 +52,14 @@ func OpenEarlyWarning(ctx context.Context, js jetstream.JetStream, replicas int,
 }
 
 // Recent returns the n latest alerts, newest first.
-func (w *EarlyWarning) Recent(ctx context.Context, n int) ([]Record, error) { return w.log.Recent(ctx, n) }
+func (w *EarlyWarning) Recent(ctx context.Context, n int) ([]Record, error) {
+	return w.log.Recent(ctx, n)
+}
 
 // Alert returns one alert, or ErrNotFound.
-func (w *EarlyWarning) Alert(ctx context.Context, id string) (Record, error) { return w.log.Get(ctx, id) }
+func (w *EarlyWarning) Alert(ctx context.Context, id string) (Record, error) {
+	return w.log.Get(ctx, id)
+}
 
 // Groups returns the emerging groups of the last span not dismissed,
 // highest score first.
