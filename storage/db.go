@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -72,6 +73,45 @@ func (d *DB) Close() error {
 
 func (d *DB) t(table string) string { return d.db + "." + table }
 
+// query runs a SELECT. Reads with FINAL are told to merge within partitions
+// only where the engine can: rows of one key always share a partition
+// (published is fixed at an item's first sight, see firstPublished), and a
+// partition already merged to one part is then read without merging.
+func (d *DB) query(ctx context.Context, sql string) ([][]string, error) {
+	if d.caps.finalPerPartition && strings.Contains(sql, " FINAL") {
+		sql += " SETTINGS do_not_merge_across_partitions_select_final = 1"
+	}
+	return d.c.Query(ctx, sql)
+}
+
+// firstPublished returns the stored publication time of those of ids that
+// are already stored. An item keeps the time it was first stored with, so
+// that all rows of an item and of its flags stay in one partition whatever a
+// re-polled feed says later.
+func (d *DB) firstPublished(ctx context.Context, ids []string) (map[string]time.Time, error) {
+	uniq := make([]string, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			uniq = append(uniq, id)
+		}
+	}
+	out := make(map[string]time.Time)
+	for len(uniq) > 0 {
+		chunk := uniq[:min(len(uniq), 10000)]
+		uniq = uniq[len(chunk):]
+		rows, err := d.c.Query(ctx, "SELECT id, min(published) FROM "+d.t("items")+" WHERE id IN "+QuoteList(chunk)+" GROUP BY id")
+		if err != nil {
+			return nil, fmt.Errorf("storage: stored publication times: %w", err)
+		}
+		for _, r := range rows {
+			out[r[0]] = DBTime(parseTime(r[1]))
+		}
+	}
+	return out, nil
+}
+
 // version is the ReplacingMergeTree version of rows written now: the latest
 // write of a key wins.
 func version() uint64 { return uint64(time.Now().UnixNano()) }
@@ -88,11 +128,24 @@ func (d *DB) InsertItems(ctx context.Context, items []Item) error {
 	if d.closed.Load() {
 		return ErrClosed
 	}
-	now, ver := DBTime(time.Now()), version()
-	rows := make([][]any, len(items))
+	ids := make([]string, len(items))
 	for i, it := range items {
 		if it.ID == "" {
 			return fmt.Errorf("%w: item %d has no id", ErrBadQuery, i)
+		}
+		ids[i] = it.ID
+	}
+	first, err := d.firstPublished(ctx, ids)
+	if err != nil {
+		return err
+	}
+	now, ver := DBTime(time.Now()), version()
+	rows := make([][]any, len(items))
+	for i, it := range items {
+		pub, ok := first[it.ID]
+		if !ok {
+			pub = DBTime(it.Published)
+			first[it.ID] = pub // a repeat within the batch too
 		}
 		cues := ""
 		if len(it.Cues) > 0 {
@@ -103,7 +156,7 @@ func (d *DB) InsertItems(ctx context.Context, items []Item) error {
 			cues = string(b)
 		}
 		rows[i] = []any{it.ID, it.ContentHash, it.Source, it.Kind, it.URL, it.Title, it.Text, it.HTML,
-			it.Lang, it.Mission, it.Station, cues, DBTime(it.Published), DBTime(it.Fetched), now, ver}
+			it.Lang, it.Mission, it.Station, cues, pub, DBTime(it.Fetched), now, ver}
 	}
 	if err := d.c.Insert(ctx, d.t("items"), itemCols, rows); err != nil {
 		return fmt.Errorf("storage: insert %d items: %w", len(items), err)
@@ -123,11 +176,24 @@ func (d *DB) InsertFlags(ctx context.Context, flags []Flag) error {
 	if d.closed.Load() {
 		return ErrClosed
 	}
-	now, ver := DBTime(time.Now()), version()
-	rows := make([][]any, len(flags))
+	ids := make([]string, len(flags))
 	for i, f := range flags {
 		if f.ItemID == "" || f.Narrative == "" {
 			return fmt.Errorf("%w: flag %d has no item id or narrative", ErrBadQuery, i)
+		}
+		ids[i] = f.ItemID
+	}
+	first, err := d.firstPublished(ctx, ids)
+	if err != nil {
+		return err
+	}
+	now, ver := DBTime(time.Now()), version()
+	rows := make([][]any, len(flags))
+	for i, f := range flags {
+		pub, ok := first[f.ItemID]
+		if !ok {
+			pub = DBTime(f.Published)
+			first[f.ItemID] = pub
 		}
 		ev, err := json.Marshal(nonNil(f.Evidence))
 		if err != nil {
@@ -146,7 +212,7 @@ func (d *DB) InsertFlags(ctx context.Context, flags []Flag) error {
 			score = 0
 		}
 		rows[i] = []any{f.ItemID, f.Narrative, f.Stance, score, string(ev), Terms(texts...), string(ents),
-			f.ClassifierVersion, f.Source, f.Lang, f.Mission, DBTime(f.Published), now, ver}
+			f.ClassifierVersion, f.Source, f.Lang, f.Mission, pub, now, ver}
 	}
 	if err := d.c.Insert(ctx, d.t("flags"), flagCols, rows); err != nil {
 		return fmt.Errorf("storage: insert %d flags: %w", len(flags), err)
@@ -238,7 +304,7 @@ func (d *DB) PutUser(ctx context.Context, u User) error {
 
 // Users lists users by name.
 func (d *DB) Users(ctx context.Context) ([]User, error) {
-	rows, err := d.c.Query(ctx, "SELECT name, role, lang, disabled, created FROM "+d.t("users")+" FINAL ORDER BY name")
+	rows, err := d.query(ctx, "SELECT name, role, lang, disabled, created FROM "+d.t("users")+" FINAL ORDER BY name")
 	if err != nil {
 		return nil, fmt.Errorf("storage: users: %w", err)
 	}
@@ -266,7 +332,7 @@ func (d *DB) PutToken(ctx context.Context, t Token) error {
 
 // TokenByHash returns the token with this hash, or ErrNotFound.
 func (d *DB) TokenByHash(ctx context.Context, hash string) (Token, error) {
-	rows, err := d.c.Query(ctx, "SELECT hash, id, user_name, revoked, created, expires FROM "+d.t("tokens")+
+	rows, err := d.query(ctx, "SELECT hash, id, user_name, revoked, created, expires FROM "+d.t("tokens")+
 		" FINAL WHERE hash = "+Quote(hash)+" LIMIT 1")
 	if err != nil {
 		return Token{}, fmt.Errorf("storage: token: %w", err)

@@ -67,7 +67,7 @@ func scanFlag(r []string) Flag {
 // Item returns one item with its current flags and its review history, or
 // ErrNotFound.
 func (d *DB) Item(ctx context.Context, id string) (ItemDetail, error) {
-	rows, err := d.c.Query(ctx, "SELECT id, content_hash, source, kind, url, title, text, html, lang, mission, station, cues, published, fetched FROM "+
+	rows, err := d.query(ctx, "SELECT id, content_hash, source, kind, url, title, text, html, lang, mission, station, cues, published, fetched FROM "+
 		d.t("items")+" FINAL WHERE id = "+Quote(id)+" LIMIT 1")
 	if err != nil {
 		return ItemDetail{}, fmt.Errorf("storage: item %q: %w", id, err)
@@ -84,14 +84,14 @@ func (d *DB) Item(ctx context.Context, id string) (ItemDetail, error) {
 		}
 	}
 	det := ItemDetail{Item: it}
-	rows, err = d.c.Query(ctx, "SELECT "+flagSelect+" FROM "+d.t("flags")+" FINAL WHERE item_id = "+Quote(id)+" ORDER BY narrative, stance")
+	rows, err = d.query(ctx, "SELECT "+flagSelect+" FROM "+d.t("flags")+" FINAL WHERE item_id = "+Quote(id)+" ORDER BY narrative, stance")
 	if err != nil {
 		return ItemDetail{}, fmt.Errorf("storage: item %q: flags: %w", id, err)
 	}
 	for _, r := range rows {
 		det.Flags = append(det.Flags, scanFlag(r))
 	}
-	rows, err = d.c.Query(ctx, "SELECT id, item_id, narrative, decision, reviewer, note, at_ms FROM "+d.t("reviews")+
+	rows, err = d.query(ctx, "SELECT id, item_id, narrative, decision, reviewer, note, at_ms FROM "+d.t("reviews")+
 		" FINAL WHERE item_id = "+Quote(id)+" ORDER BY at_ms, id")
 	if err != nil {
 		return ItemDetail{}, fmt.Errorf("storage: item %q: reviews: %w", id, err)
@@ -131,7 +131,7 @@ func (d *DB) Queue(ctx context.Context, q QueueQuery) ([]QueueRow, error) {
 		" ORDER BY published DESC, item_id, narrative, stance LIMIT " + strconv.Itoa(offset) + ", " + strconv.Itoa(limit)
 	sql := "SELECT " + flagSelect + ", decision, reviewer, decided_ms, title, url FROM (" + inner + ") AS q ANY LEFT JOIN (SELECT id AS item_id, title, url FROM " +
 		d.t("items") + " FINAL) AS i USING (item_id) ORDER BY published DESC, item_id, narrative, stance"
-	rows, err := d.c.Query(ctx, sql)
+	rows, err := d.query(ctx, sql)
 	if err != nil {
 		return nil, fmt.Errorf("storage: queue: %w", err)
 	}
@@ -150,7 +150,7 @@ func (d *DB) Queue(ctx context.Context, q QueueQuery) ([]QueueRow, error) {
 // flags by narrative.
 func (d *DB) Counts(ctx context.Context) (Totals, error) {
 	tot := Totals{ItemsBySource: map[string]int64{}, FlagsByNarr: map[string]int64{}}
-	rows, err := d.c.Query(ctx, "SELECT source, count() FROM "+d.t("items")+" FINAL GROUP BY source")
+	rows, err := d.query(ctx, "SELECT source, count() FROM "+d.t("items")+" FINAL GROUP BY source")
 	if err != nil {
 		return tot, fmt.Errorf("storage: counts: items: %w", err)
 	}
@@ -159,7 +159,7 @@ func (d *DB) Counts(ctx context.Context) (Totals, error) {
 		tot.ItemsBySource[r[0]] = n
 		tot.Items += n
 	}
-	rows, err = d.c.Query(ctx, "SELECT narrative, count() FROM "+d.t("flags")+" FINAL GROUP BY narrative")
+	rows, err = d.query(ctx, "SELECT narrative, count() FROM "+d.t("flags")+" FINAL GROUP BY narrative")
 	if err != nil {
 		return tot, fmt.Errorf("storage: counts: flags: %w", err)
 	}
@@ -168,7 +168,7 @@ func (d *DB) Counts(ctx context.Context) (Totals, error) {
 		tot.FlagsByNarr[r[0]] = n
 		tot.Flags += n
 	}
-	rows, err = d.c.Query(ctx, "SELECT count() FROM "+d.t("reviews")+" FINAL")
+	rows, err = d.query(ctx, "SELECT count() FROM "+d.t("reviews")+" FINAL")
 	if err != nil {
 		return tot, fmt.Errorf("storage: counts: reviews: %w", err)
 	}
@@ -223,7 +223,7 @@ func (d *DB) Trends(ctx context.Context, q TrendQuery) (Table, error) {
 	if err != nil {
 		return Table{}, err
 	}
-	rows, err := d.c.Query(ctx, sql)
+	rows, err := d.query(ctx, sql)
 	if err != nil {
 		return Table{}, fmt.Errorf("storage: trends: %w", err)
 	}
@@ -251,7 +251,7 @@ func (d *DB) Rising(ctx context.Context, q RisingQuery) ([]RisingRow, error) {
 	f.Since, f.Until = bs, end
 	sql := "SELECT narrative, countIf(published >= " + Time(ws) + ") AS recent, countIf(published < " + Time(ws) + ") AS base FROM " +
 		d.t("flags") + " FINAL" + and(f.where()) + " GROUP BY narrative"
-	rows, err := d.c.Query(ctx, sql)
+	rows, err := d.query(ctx, sql)
 	if err != nil {
 		return nil, fmt.Errorf("storage: rising: %w", err)
 	}
@@ -292,7 +292,7 @@ func SortRising(rows []RisingRow) {
 func (d *DB) Spread(ctx context.Context, narrative string, since time.Time) (SpreadReport, error) {
 	rep := SpreadReport{Narrative: narrative}
 	f := Filter{Since: since, Narratives: []string{narrative}}
-	rows, err := d.c.Query(ctx, "SELECT source, lang, min(published) AS first, max(published) AS last, count() AS n FROM "+
+	rows, err := d.query(ctx, "SELECT source, lang, min(published) AS first, max(published) AS last, count() AS n FROM "+
 		d.t("flags")+" FINAL"+and(f.where())+" GROUP BY source, lang ORDER BY first, source, lang")
 	if err != nil {
 		return rep, fmt.Errorf("storage: spread %q: %w", narrative, err)
@@ -347,7 +347,7 @@ func (d *DB) Similar(ctx context.Context, q SimilarQuery) ([]SimilarRow, error) 
 		d.t("flags") + " FINAL" + and(conds...) + " GROUP BY item_id, narrative ORDER BY shared DESC, published DESC, item_id, narrative LIMIT " + strconv.Itoa(limit)
 	sql := "SELECT item_id, narrative, shared, published, source, lang, title FROM (" + inner + ") AS s ANY LEFT JOIN (SELECT id AS item_id, title FROM " +
 		d.t("items") + " FINAL) AS i USING (item_id) ORDER BY shared DESC, published DESC, item_id, narrative"
-	rows, err := d.c.Query(ctx, sql)
+	rows, err := d.query(ctx, sql)
 	if err != nil {
 		return nil, fmt.Errorf("storage: similar: %w", err)
 	}
@@ -428,7 +428,7 @@ func WriteTable(t Table, format string, w io.Writer) error {
 // how many items were blanked and waits for the change to be applied.
 func (d *DB) Prune(ctx context.Context, before time.Time) (int64, error) {
 	cond := "published < " + Time(before) + " AND (text != '' OR html != '' OR cues != '')"
-	rows, err := d.c.Query(ctx, "SELECT count() FROM "+d.t("items")+" FINAL WHERE "+cond)
+	rows, err := d.query(ctx, "SELECT count() FROM "+d.t("items")+" FINAL WHERE "+cond)
 	if err != nil {
 		return 0, fmt.Errorf("storage: prune: count: %w", err)
 	}

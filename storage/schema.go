@@ -18,6 +18,9 @@ type caps struct {
 	lowCardinality bool
 	// ttl: column TTL expressions (19.6+).
 	ttl bool
+	// finalPerPartition: the do_not_merge_across_partitions_select_final
+	// setting (21+; older servers merge FINAL across the whole table).
+	finalPerPartition bool
 }
 
 func capsOf(version string) caps {
@@ -29,6 +32,7 @@ func capsOf(version string) caps {
 	}
 	c.lowCardinality = c.major >= 19
 	c.ttl = c.major > 19 || (c.major == 19 && c.minor >= 6)
+	c.finalPerPartition = c.major >= 21
 	return c
 }
 
@@ -70,9 +74,12 @@ func migrations() []migration {
 			PARTITION BY toYYYYMM(published)
 			ORDER BY id`,
 			// One row per (narrative, item, stance), the flag's key; trend
-			// columns are denormalised so that trends need no join.
+			// columns are denormalised so that trends need no join. The key
+			// sorts on a hash of the item id first, which makes FINAL merges
+			// compare integers rather than strings.
 			`CREATE TABLE IF NOT EXISTS {db}.flags (
 				item_id String,
+				item_hash UInt64 DEFAULT cityHash64(item_id),
 				narrative {lc},
 				stance {lc},
 				score Float64,
@@ -88,7 +95,7 @@ func migrations() []migration {
 				ver UInt64
 			) ENGINE = ReplacingMergeTree(ver)
 			PARTITION BY toYYYYMM(published)
-			ORDER BY (narrative, item_id, stance)`,
+			ORDER BY (narrative, item_hash, stance, item_id)`,
 			// Append-only decisions; the id makes a retried insert harmless.
 			`CREATE TABLE IF NOT EXISTS {db}.reviews (
 				id String,

@@ -33,6 +33,7 @@ func Run(t *testing.T, open Open) {
 		{"ItemRoundTrip", testItemRoundTrip},
 		{"HostileValuesRoundTrip", testHostile},
 		{"Idempotent", testIdempotent},
+		{"RepolledWithNewDateCountsOnce", testRepolled},
 		{"QueriesMatchGo", testProperty},
 		{"QueueAndReviews", testQueue},
 		{"UsersAndTokens", testUsers},
@@ -516,6 +517,39 @@ func testIdempotent(t *testing.T, open Open) {
 	must(t, err)
 	if tot.Reviews != 1 {
 		t.Errorf("reviews counted %d times, want 1", tot.Reviews)
+	}
+}
+
+// testRepolled stores an item and its flag again with a publication time in
+// another month, as a feed that edits its dates would: still one item, one
+// flag, dated as first seen.
+func testRepolled(t *testing.T, open Open) {
+	s := open(t)
+	c := ctx(t)
+	it := sampleItem("repolled")
+	it.Published = time.Date(2026, 1, 31, 23, 0, 0, 0, time.UTC)
+	f := sampleFlag(it, "arms-rebels", "assert")
+	must(t, s.InsertItems(c, []storage.Item{it}))
+	must(t, s.InsertFlags(c, []storage.Flag{f}))
+	it2, f2 := it, f
+	it2.Published, f2.Published = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC), time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	it2.Title = "edited title"
+	must(t, s.InsertItems(c, []storage.Item{it2, it2}))
+	must(t, s.InsertFlags(c, []storage.Flag{f2}))
+	tot, err := s.Counts(c)
+	must(t, err)
+	if tot.Items != 1 || tot.Flags != 1 {
+		t.Fatalf("counts after re-poll = %+v, want 1 item, 1 flag", tot)
+	}
+	tab, err := s.Trends(c, storage.TrendQuery{By: []string{"month"}})
+	must(t, err)
+	if want := [][]string{{"2026-01-01", "1"}}; !reflect.DeepEqual(tab.Rows, want) {
+		t.Fatalf("trend by month = %q, want %q", tab.Rows, want)
+	}
+	got, err := s.Item(c, it.ID)
+	must(t, err)
+	if got.Item.Title != "edited title" || !got.Item.Published.Equal(it.Published) {
+		t.Fatalf("re-polled item = %q published %v; want the new title, first publication time", got.Item.Title, got.Item.Published)
 	}
 }
 
