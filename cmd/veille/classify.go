@@ -23,8 +23,13 @@ const maxClassifyLine = 1 << 20
 func init() {
 	register(&command{
 		name:    "classify",
-		summary: "tag JSONL texts on stdin with narratives, stance and evidence",
-		run:     runClassify,
+		summary: "tag JSONL texts on stdin with narratives, stance and evidence (--stage: run the classify worker)",
+		run: func(ctx context.Context, args []string) error {
+			if len(args) > 0 && (args[0] == "--stage" || args[0] == "-stage") {
+				return runStages(ctx, "classify", args[1:], stageSet{classify: true})
+			}
+			return runClassify(ctx, args)
+		},
 	})
 }
 
