@@ -231,12 +231,18 @@ var (
 // lines joined by a space. It returns the first voice tag's speaker.
 func cueText(lines []string) (text, speaker string) {
 	s := strings.Join(lines, "\n")
-	if m := voiceTag.FindStringSubmatch(s); m != nil {
-		speaker = strings.TrimSpace(html.UnescapeString(m[1]))
+	if strings.Contains(s, "<") {
+		if m := voiceTag.FindStringSubmatch(s); m != nil {
+			speaker = strings.TrimSpace(html.UnescapeString(m[1]))
+		}
+		s = anyTag.ReplaceAllString(s, "")
 	}
-	s = anyTag.ReplaceAllString(s, "")
-	s = assTag.ReplaceAllString(s, "")
-	s = html.UnescapeString(s)
+	if strings.Contains(s, "{\\") {
+		s = assTag.ReplaceAllString(s, "")
+	}
+	if strings.Contains(s, "&") {
+		s = html.UnescapeString(s)
+	}
 	return strings.Join(strings.Fields(s), " "), speaker
 }
 
@@ -366,8 +372,8 @@ func parseSRT(s string) (*Transcript, error) {
 			}
 			timings++
 			text, speaker := cueText(payload)
-			if speaker == "" {
-				if m := speakerPrefix.FindStringSubmatch(text); m != nil {
+			if c := strings.IndexByte(text, ':'); speaker == "" && c > 0 && c < 64 {
+				if m := speakerPrefix.FindStringSubmatch(text[:min(len(text), 80)]); m != nil {
 					speaker = m[1]
 					text = strings.TrimSpace(text[len(m[0]):])
 				}
