@@ -47,13 +47,15 @@ type lexicon struct {
 	prefix   map[string][]int32
 	minPre   int
 	maxPre   int
-	affixes  []int32 // terms whose first word is a suffix or contains pattern
+	suffix   map[string][]int32 // terms whose first word is a suffix pattern, by its last two bytes
+	contains []int32            // terms whose first word is a contains pattern
+	pre2     [1 << 16]bool      // first two bytes of every prefix pattern
 	concepts []string
 	ids      map[string]int32
 }
 
 func newLexicon() *lexicon {
-	return &lexicon{exact: map[string][]int32{}, prefix: map[string][]int32{}, ids: map[string]int32{}, minPre: 1 << 30}
+	return &lexicon{exact: map[string][]int32{}, prefix: map[string][]int32{}, suffix: map[string][]int32{}, ids: map[string]int32{}, minPre: 1 << 30}
 }
 
 func (lx *lexicon) conceptID(name string) int32 {
@@ -111,8 +113,16 @@ func (lx *lexicon) add(concept int32, text, lang string) error {
 		lx.prefix[first.s] = append(lx.prefix[first.s], id)
 		lx.minPre = min(lx.minPre, len(first.s))
 		lx.maxPre = max(lx.maxPre, len(first.s))
+		lx.pre2[key2(first.s)] = true
+	case patSuffix:
+		if len(first.s) < 2 {
+			lx.contains = append(lx.contains, id)
+		} else {
+			k := first.s[len(first.s)-2:]
+			lx.suffix[k] = append(lx.suffix[k], id)
+		}
 	default:
-		lx.affixes = append(lx.affixes, id)
+		lx.contains = append(lx.contains, id)
 	}
 	return nil
 }
@@ -169,13 +179,20 @@ func (lx *lexicon) scan(toks []token, hits []hit, scratch []int32, lang string) 
 		cand := scratch[:0]
 		for vi, w := range words {
 			cand = append(cand, lx.exact[w]...)
-			for l := lx.minPre; l <= lx.maxPre && l <= len(w); l++ {
-				if ids, ok := lx.prefix[w[:l]]; ok {
-					cand = append(cand, ids...)
+			if len(w) >= 2 && lx.pre2[key2(w)] {
+				for l := lx.minPre; l <= lx.maxPre && l <= len(w); l++ {
+					if ids, ok := lx.prefix[w[:l]]; ok {
+						cand = append(cand, ids...)
+					}
 				}
 			}
-			if vi == 0 {
-				for _, id := range lx.affixes {
+			if vi == 0 && len(w) >= 2 {
+				for _, id := range lx.suffix[w[len(w)-2:]] {
+					if lx.terms[id].pats[0].match(w) {
+						cand = append(cand, id)
+					}
+				}
+				for _, id := range lx.contains {
 					if lx.terms[id].pats[0].match(w) {
 						cand = append(cand, id)
 					}
@@ -221,4 +238,11 @@ func matchArabic(p pattern, w string) bool {
 		}
 	}
 	return false
+}
+
+func key2(s string) uint16 {
+	if len(s) < 2 {
+		return uint16(s[0]) << 8
+	}
+	return uint16(s[0])<<8 | uint16(s[1])
 }

@@ -201,6 +201,8 @@ type state struct {
 	hits    []hit
 	scratch []int32
 	breaks  []int
+	sents   [][2]int32
+	cls     [][2]int32
 }
 
 // firing is one rule that fired on one unit.
@@ -221,8 +223,7 @@ func (m *Matcher) Classify(ctx context.Context, doc classifiers.Doc) (classifier
 	st := m.pool.Get().(*state)
 	defer m.pool.Put(st)
 
-	normalizeInto(&st.text, doc.Text, st.buf[:0])
-	st.buf = []byte(st.text.Norm)[:0]
+	st.buf = normalizeInto(&st.text, doc.Text, st.buf[:0])
 	st.breaks = st.breaks[:0]
 	var cueStarts []int // Norm offset of each cue, for transcripts
 	for i, cu := range doc.Cues {
@@ -239,8 +240,9 @@ func (m *Matcher) Classify(ctx context.Context, doc classifiers.Doc) (classifier
 	if len(st.toks) == 0 {
 		return res, nil
 	}
-	d := &docView{c: c, st: st, hits: st.hits, toks: st.toks}
+	d := &docView{c: c, st: st, hits: st.hits, toks: st.toks, sents: st.sents[:0], cls: st.cls[:0]}
 	d.index()
+	st.sents, st.cls = d.sents, d.cls
 	firings := d.run()
 	if len(firings) == 0 {
 		return res, nil

@@ -104,7 +104,7 @@ func Normalize(s string) *Text {
 	return t
 }
 
-func normalizeInto(t *Text, s string, buf []byte) {
+func normalizeInto(t *Text, s string, buf []byte) []byte {
 	t.Orig = s
 	t.start = t.start[:0]
 	t.end = t.end[:0]
@@ -195,4 +195,5 @@ func normalizeInto(t *Text, s string, buf []byte) {
 		i += w
 	}
 	t.Norm = string(buf)
+	return buf
 }

@@ -125,9 +125,12 @@ func splitMission(w string) (string, string) {
 }
 
 func aliasOf(t *Text, w string, ns, ne int) string {
+	if len(w) > 5 && !hasDigit(w) {
+		return w
+	}
 	if w == "un" {
 		os, oe := t.OrigSpan(ns, ne)
-		if o := t.Orig[os:oe]; o == "UN" || o == "Un" && os > 0 && t.Orig[os-1] == '#' {
+		if t.Orig[os:oe] == "UN" {
 			return "onu"
 		}
 		return w
@@ -153,3 +156,12 @@ func aliasOf(t *Text, w string, ns, ne int) string {
 }
 
 func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' }
+
+func hasDigit(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if w[i] >= '0' && w[i] <= '9' {
+			return true
+		}
+	}
+	return false
+}
