@@ -1,6 +1,11 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
@@ -123,5 +128,47 @@ func TestStaticAssetsSmall(t *testing.T) {
 	b, err := os.ReadFile("static/style.css")
 	if err != nil || len(b) > 20<<10 {
 		t.Fatalf("style.css: %v, %d bytes", err, len(b))
+	}
+}
+
+func TestCompress(t *testing.T) {
+	h := compress(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/bin" {
+			w.Header().Set("Content-Type", "application/vnd.apache.parquet")
+		} else {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		}
+		w.Write([]byte(strings.Repeat("<p>veille</p>", 200)))
+	}))
+	for _, tc := range []struct {
+		path, accept, want string
+	}{
+		{"/page", "gzip, deflate", "gzip"},
+		{"/page", "", ""},
+		{"/bin", "gzip", ""},
+	} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", tc.path, nil)
+		if tc.accept != "" {
+			req.Header.Set("Accept-Encoding", tc.accept)
+		}
+		h.ServeHTTP(rec, req)
+		if got := rec.Header().Get("Content-Encoding"); got != tc.want {
+			t.Errorf("%s with %q: Content-Encoding %q, want %q", tc.path, tc.accept, got, tc.want)
+		}
+		body := rec.Body.Bytes()
+		if tc.want == "gzip" {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ = io.ReadAll(zr)
+			if rec.Body.Len() > len(body)/4 {
+				t.Errorf("compressed %d bytes to %d", len(body), rec.Body.Len())
+			}
+		}
+		if string(body) != strings.Repeat("<p>veille</p>", 200) {
+			t.Errorf("%s with %q: body changed", tc.path, tc.accept)
+		}
 	}
 }

@@ -464,7 +464,7 @@ type trendsView struct {
 	Langs      []string
 	Sources    []string
 	Stances    []string
-	Dims       []string
+	Dims       []option
 	Periods    []int
 	Chart      chart
 	Table      storage.Table
@@ -513,7 +513,14 @@ func (a *app) trendsPage(w http.ResponseWriter, r *http.Request, u *session) {
 		return
 	}
 	v := trendsView{F: f, Narratives: a.narrativeOptions(u.lang), Missions: missions, Langs: languages,
-		Sources: a.sourceOptions(ctx), Stances: stances, Dims: trendDims, Periods: periods, Table: tbl}
+		Sources: a.sourceOptions(ctx), Stances: stances, Periods: periods, Table: tbl}
+	for _, d := range trendDims {
+		key := d
+		if d == "lang" {
+			key = "language"
+		}
+		v.Dims = append(v.Dims, option{d, tr(u.lang, key)})
+	}
 	label := func(s string) string { return s }
 	if f.By == "narrative" {
 		label = func(s string) string { return a.narrTitle(s, u.lang) }

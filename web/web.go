@@ -164,7 +164,7 @@ func New(opt Options) (http.Handler, error) {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("/", a.notFound)
-	return securityHeaders(mux, opt.SecureCookies), nil
+	return securityHeaders(compress(mux), opt.SecureCookies), nil
 }
 
 // route is one page or API endpoint and the roles that may reach it.
