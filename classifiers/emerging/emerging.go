@@ -209,29 +209,36 @@ func Find(docs []Doc, opts Options) []Group {
 	for _, p := range nearDuplicates(sigs[:len(idx)], opts.NearDup) {
 		uf.union(idx[p[0]], idx[p[1]])
 	}
-	// 2. Texts sharing enough salient terms, through an inverted index.
+	// 2. Texts sharing enough salient terms, through an inverted index:
+	// for each text, count the terms it shares with every later text that
+	// has one of its salient terms (a dense counter, reset after each text).
 	postings := map[string][]int{}
 	for i := range prep {
 		for t := range prep[i].salient {
-			postings[t] = append(postings[t], i)
+			postings[t] = append(postings[t], i) // ascending i
 		}
 	}
-	shared := map[[2]int]int{}
-	for _, ds := range postings {
-		for x := 0; x < len(ds); x++ {
-			for y := x + 1; y < len(ds); y++ {
-				a, b := ds[x], ds[y]
-				if a > b {
-					a, b = b, a
+	count := make([]int32, n)
+	var touched []int
+	for i := range prep {
+		touched = touched[:0]
+		for t := range prep[i].salient {
+			ds := postings[t]
+			k := sort.SearchInts(ds, i+1)
+			for _, j := range ds[k:] {
+				if count[j] == 0 {
+					touched = append(touched, j)
 				}
-				shared[[2]int{a, b}]++
+				count[j]++
 			}
 		}
-	}
-	for p, k := range shared {
-		small := min(len(prep[p[0]].salient), len(prep[p[1]].salient))
-		if k >= opts.MinShared && float64(k) >= 0.3*float64(small) {
-			uf.union(p[0], p[1])
+		for _, j := range touched {
+			k := int(count[j])
+			count[j] = 0
+			small := min(len(prep[i].salient), len(prep[j].salient))
+			if k >= opts.MinShared && float64(k) >= 0.3*float64(small) {
+				uf.union(i, j)
+			}
 		}
 	}
 
