@@ -247,7 +247,7 @@ func (p *Poller) PollSource(ctx context.Context, src config.Source, publish Publ
 	start := p.opts.Now()
 	p.mu.Lock()
 	if p.health[src.Name] == nil {
-		p.health[src.Name] = &SourceHealth{Source: src.Name, Kind: src.Kind, URL: src.URL}
+		p.health[src.Name] = &SourceHealth{Source: src.Name, Kind: src.Kind, URL: redactURL(src.URL)}
 	}
 	p.mu.Unlock()
 	res, status, err := p.poll(ctx, src, publish)
@@ -489,6 +489,15 @@ func (p *Poller) offer(ctx context.Context, it storage.Item, publish PublishFunc
 	return nil
 }
 
+// redactURL hides a password in a source URL; health is shown and stored.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}
+
 // normaliseURL makes equal links compare equal: lower-case scheme and
 // host, no fragment, no default port, no trailing slash.
 func normaliseURL(s string) string {
@@ -514,7 +523,7 @@ func (p *Poller) record(src config.Source, at time.Time, res PollResult, status 
 		h = &SourceHealth{Source: src.Name}
 		p.health[src.Name] = h
 	}
-	h.Kind, h.URL = src.Kind, src.URL
+	h.Kind, h.URL = src.Kind, redactURL(src.URL)
 	h.LastPoll = at
 	h.LastStatus = status
 	h.Duplicates += int64(res.Duplicates)
