@@ -287,8 +287,12 @@ func (a *app) loginSubmit(w http.ResponseWriter, r *http.Request, _ *session) {
 		return
 	}
 	ip := clientIP(r)
+	logName := name
+	if !nameRE.MatchString(name) || strings.HasPrefix(name, apiPrefix) {
+		logName = "(not a user name)" // someone may paste a token in the wrong field
+	}
 	if !a.loginIP.allow(ip) || !a.loginNm.allow(name) {
-		a.log.Warn("login rate limited", "ip", ip, "user", name)
+		a.log.Warn("login rate limited", "ip", ip, "user", logName)
 		w.Header().Set("Retry-After", fmt.Sprint(int(a.opt.LoginWindow.Seconds())))
 		v.Error = "err_rate_login"
 		a.renderLogin(w, r, http.StatusTooManyRequests, v)
@@ -298,7 +302,7 @@ func (a *app) loginSubmit(w http.ResponseWriter, r *http.Request, _ *session) {
 	if err != nil || s.user.Name != name {
 		a.loginIP.hit(ip)
 		a.loginNm.hit(name)
-		a.log.Info("login failed", "ip", ip, "user", name)
+		a.log.Info("login failed", "ip", ip, "user", logName)
 		v.Error = "err_login"
 		a.renderLogin(w, r, http.StatusUnauthorized, v)
 		return

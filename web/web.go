@@ -295,6 +295,9 @@ func (a *app) guard(rt route) http.Handler {
 			a.pageError(w, r, u, http.StatusForbidden, "err_forbidden")
 			return
 		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		}
 		if r.Method == http.MethodPost && !u.checkCSRF(r) {
 			a.pageError(w, r, u, http.StatusForbidden, "err_csrf")
 			return

@@ -8,11 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"html"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/veille-project/veille/storage"
@@ -781,4 +783,60 @@ func TestCreateUserValidation(t *testing.T) {
 	if _, _, err := web.CreateUser(ctx, testStore, name, "radio", "fr", testNow); !errors.Is(err, web.ErrUserExists) {
 		t.Fatalf("second CreateUser = %v, want ErrUserExists", err)
 	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestSecretsNeverLogged(t *testing.T) {
+	logs := &syncBuffer{}
+	e := newEnv(t, func(o *web.Options) {
+		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	c, _ := e.login(storage.RoleReviewer)
+	anon := e.client()
+	_, body := e.get(anon, "/login")
+	if resp, _ := e.post(anon, "/login", url.Values{"csrf": {formToken(t, body)}, "name": {e.tokens["radio"]}, "token": {e.tokens["radio"]}}); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("token in the name field: %d, want 401", resp.StatusCode)
+	}
+	_, b := e.api("POST", "/api/v1/users", e.tokens["admin"], map[string]string{"name": "logged" + randomSuffix(), "role": "analyst"})
+	var added struct{ Token string }
+	json.Unmarshal(b, &added)
+	e.api("GET", "/api/v1/me", "vt_not-a-real-token", nil)
+	out := logs.String()
+	if !strings.Contains(out, "login") {
+		t.Fatalf("no login logged at all:\n%s", out)
+	}
+	for _, secret := range []string{e.tokens["reviewer"], e.tokens["radio"], e.tokens["admin"], added.Token, "vt_not-a-real-token"} {
+		if secret != "" && strings.Contains(out, secret) {
+			t.Errorf("a token appears in the logs:\n%s", out)
+		}
+	}
+	for _, ck := range c.Jar.Cookies(mustURL(e.srv.URL)) {
+		if strings.Contains(out, ck.Value) {
+			t.Errorf("cookie %s appears in the logs", ck.Name)
+		}
+	}
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
 }
