@@ -70,6 +70,10 @@ type Rule struct {
 	// NegatedClaim says the claim itself is a negation (stood by, did not
 	// move), so a negation near its words does not make it a denial.
 	NegatedClaim bool `yaml:"negated_claim,omitempty"`
+	// AgentNot vetoes the rule when one of these concepts stands right
+	// before the claim's verb, i.e. someone else is the doer ("the militia
+	// burned", "ADF killed").
+	AgentNot []string `yaml:"agent_not,omitempty"`
 	// Weight adds to the flag score (default 0).
 	Weight float64 `yaml:"weight,omitempty"`
 }
@@ -299,7 +303,7 @@ func (c *Catalog) Validate() error {
 			default:
 				bad(e, f+".mission", "%q is not doc, unit or none", r.Mission)
 			}
-			for j, slot := range append(append([]string(nil), r.All...), r.None...) {
+			for j, slot := range append(append(append([]string(nil), r.All...), r.None...), r.AgentNot...) {
 				for _, name := range strings.Split(slot, "|") {
 					if _, ok := c.lookupConcept(e, name); !ok {
 						bad(e, fmt.Sprintf("%s.all/none[%d]", f, j), "unknown concept %q", name)

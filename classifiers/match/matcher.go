@@ -44,6 +44,7 @@ type rule struct {
 	mission  missionReq
 	negClaim bool
 	verb     []int32 // the slot whose negation denies the claim
+	agentNot []int32
 	weight   float64
 }
 
@@ -130,6 +131,11 @@ func compile(cat *catalog.Catalog) (*compiled, error) {
 				}
 			}
 			cr.none = append(cr.none, c.cDisclaim)
+			for _, slot := range r.AgentNot {
+				for _, name := range strings.Split(slot, "|") {
+					cr.agentNot = append(cr.agentNot, resolve(name))
+				}
+			}
 			for _, alts := range cr.slots {
 				if len(alts) == 1 && alts[0] == c.cMission {
 					continue
@@ -363,7 +369,7 @@ func (d *docView) run() []firing {
 			if vetoed {
 				continue
 			}
-			if chosen, ok := matchSlots(r, hs); ok {
+			if chosen, ok := matchSlots(r, hs); ok && !d.otherAgent(r, chosen, hs) {
 				out = append(out, firing{rule: r, hits: chosen, t0: u[0], t1: u[1]})
 			}
 		}
@@ -426,4 +432,30 @@ func matchSlots(r *rule, hs []hit) ([]hit, bool) {
 		return nil, false
 	}
 	return best, true
+}
+
+// conjunctions do not separate a doer from its verb ("the UPC and shoot").
+var conjunctions = map[string]bool{"and": true, "et": true, "na": true, "و": true, "then": true, "puis": true}
+
+// otherAgent reports whether one of the rule's agent_not concepts ends
+// right before the verb hit (at most one word between, not a conjunction).
+func (d *docView) otherAgent(r *rule, chosen, hs []hit) bool {
+	if len(r.agentNot) == 0 {
+		return false
+	}
+	for _, v := range chosen {
+		if !inSlot(v.concept, r.verb) {
+			continue
+		}
+		for _, h := range hs {
+			if !inSlot(h.concept, r.agentNot) {
+				continue
+			}
+			gap := v.t0 - h.t1
+			if gap == 0 || (gap == 1 && !conjunctions[d.toks[h.t1].s]) {
+				return true
+			}
+		}
+	}
+	return false
 }
