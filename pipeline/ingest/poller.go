@@ -183,16 +183,10 @@ func (p *Poller) loop(ctx context.Context, src config.Source, publish PublishFun
 			return
 		case <-t.C:
 		}
-		_, err := p.PollSource(ctx, src, publish)
+		_, delay, _ := p.pollSource(ctx, src, publish, true)
 		if ctx.Err() != nil {
 			return
 		}
-		delay := p.NextDelay(src, err)
-		p.mu.Lock()
-		if h := p.health[src.Name]; h != nil {
-			h.NextPoll = p.opts.Now().Add(delay)
-		}
-		p.mu.Unlock()
 		t.Reset(delay)
 	}
 }
@@ -201,14 +195,18 @@ func (p *Poller) loop(ctx context.Context, src config.Source, publish PublishFun
 // success; after n consecutive failures interval·2^(n-1), capped at
 // MaxBackoff, and never less than the server's Retry-After (≤ 24h).
 func (p *Poller) NextDelay(src config.Source, lastErr error) time.Duration {
-	iv := p.interval(src)
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.nextDelayLocked(src, lastErr)
+}
+
+func (p *Poller) nextDelayLocked(src config.Source, lastErr error) time.Duration {
+	iv := p.interval(src)
 	fails := 0
 	if h := p.health[src.Name]; h != nil {
 		fails = h.ConsecutiveFailures
 	}
 	retry := p.retryAfters[src.Name]
-	p.mu.Unlock()
 	d := iv
 	if lastErr != nil && fails > 0 {
 		d = iv << min(fails-1, 16)
@@ -244,6 +242,13 @@ type PollResult struct {
 // PollSource polls one source now and publishes its new items. The error,
 // if any, names the source; the health record is updated either way.
 func (p *Poller) PollSource(ctx context.Context, src config.Source, publish PublishFunc) (PollResult, error) {
+	res, _, err := p.pollSource(ctx, src, publish, false)
+	return res, err
+}
+
+// pollSource polls src; when scheduled it also sets the next poll time in
+// the health record before OnHealth sees it, and returns the delay.
+func (p *Poller) pollSource(ctx context.Context, src config.Source, publish PublishFunc, scheduled bool) (PollResult, time.Duration, error) {
 	start := p.opts.Now()
 	p.mu.Lock()
 	if p.health[src.Name] == nil {
@@ -254,7 +259,7 @@ func (p *Poller) PollSource(ctx context.Context, src config.Source, publish Publ
 	if err != nil && ctx.Err() == nil && !strings.Contains(err.Error(), src.Name) {
 		err = fmt.Errorf("ingest: source %q: %w", src.Name, err)
 	}
-	p.record(src, start, res, status, err)
+	delay := p.record(src, start, res, status, err, scheduled)
 	if err != nil && ctx.Err() == nil {
 		p.log.Warn("ingest: poll failed", "source", src.Name, "err", err)
 	} else if err == nil {
@@ -262,7 +267,7 @@ func (p *Poller) PollSource(ctx context.Context, src config.Source, publish Publ
 			"entries", res.Entries, "published", res.Published, "duplicates", res.Duplicates,
 			"not_modified", res.NotModified)
 	}
-	return res, err
+	return res, delay, err
 }
 
 func (p *Poller) poll(ctx context.Context, src config.Source, publish PublishFunc) (PollResult, int, error) {
@@ -516,7 +521,7 @@ func normaliseURL(s string) string {
 	return u.String()
 }
 
-func (p *Poller) record(src config.Source, at time.Time, res PollResult, status int, err error) {
+func (p *Poller) record(src config.Source, at time.Time, res PollResult, status int, err error, scheduled bool) time.Duration {
 	p.mu.Lock()
 	h := p.health[src.Name]
 	if h == nil {
@@ -546,12 +551,18 @@ func (p *Poller) record(src config.Source, at time.Time, res PollResult, status 
 	cut := at.Add(-24 * time.Hour)
 	p.published[src.Name] = trimBefore(p.published[src.Name], cut)
 	h.ItemsLastDay = len(p.published[src.Name])
+	var delay time.Duration
+	if scheduled {
+		delay = p.nextDelayLocked(src, err)
+		h.NextPoll = at.Add(delay)
+	}
 	snapshot := *h
 	p.pruneLocked(at)
 	p.mu.Unlock()
 	if p.opts.OnHealth != nil {
 		p.opts.OnHealth(snapshot)
 	}
+	return delay
 }
 
 // pruneLocked forgets ids, URLs and hashes not seen for Forget, at most

@@ -345,7 +345,10 @@ func TestPollerBackoff(t *testing.T) {
 func TestPollerRunPollsOnSchedule(t *testing.T) {
 	srv := newFeedServer(t, nil)
 	defer srv.Close()
-	p := ingest.NewPoller(ingest.NewFetcher(testFetch(hostOf(srv.Server))), ingest.PollerOptions{})
+	var last atomic.Value
+	p := ingest.NewPoller(ingest.NewFetcher(testFetch(hostOf(srv.Server))), ingest.PollerOptions{
+		OnHealth: func(h ingest.SourceHealth) { last.Store(h) },
+	})
 	s := &sink{}
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
@@ -364,6 +367,10 @@ func TestPollerRunPollsOnSchedule(t *testing.T) {
 	}
 	if s.count() != 3 {
 		t.Errorf("%d items published, want 3 (once each)", s.count())
+	}
+	h, _ := last.Load().(ingest.SourceHealth)
+	if d := h.NextPoll.Sub(h.LastPoll); d < 150*time.Millisecond || d > 250*time.Millisecond {
+		t.Errorf("health handed to OnHealth: next poll %s after the last, want 200ms ±10%%", d)
 	}
 }
 
