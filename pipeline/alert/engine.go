@@ -191,7 +191,12 @@ func (e *Engine) Resume(ctx context.Context) error {
 // alerts due, and returns them. Deliveries go on in the background (see
 // Wait) with ctx.
 func (e *Engine) Evaluate(ctx context.Context, now time.Time) ([]Record, error) {
-	return e.evaluate(ctx, now, false)
+	recs, err := e.evaluate(ctx, now, false)
+	metrics.evaluations.Inc()
+	if err != nil {
+		metrics.evalErrors.Inc()
+	}
+	return recs, err
 }
 
 // Check evaluates the rules at now as Evaluate would, but records, sends
@@ -262,6 +267,7 @@ func (e *Engine) evaluateRule(ctx context.Context, r *rule, now time.Time, dry b
 			return out, err
 		}
 		e.o.Logger.Info("alert", "id", rec.ID, "kind", kind, "rule", r.Name, "narrative", row.Narrative, "recent", row.Recent, "factor", row.Factor)
+		metrics.alerts.WithLabelValues(kind).Inc()
 		out = append(out, rec)
 		e.deliverAsync(ctx, &rec)
 	}
@@ -462,11 +468,14 @@ func (e *Engine) retry(ctx context.Context, rec *Record, i int, mu *sync.Mutex, 
 		switch {
 		case err == nil:
 			d.Status, d.LastError = StatusSent, ""
+			metrics.attempts.WithLabelValues(d.Channel, "sent").Inc()
 		case d.Attempts >= e.o.Retries:
 			d.Status, d.LastError = StatusFailed, err.Error()
+			metrics.attempts.WithLabelValues(d.Channel, "failed").Inc()
 			e.o.Logger.Error("alert: delivery failed", "id", rec.ID, "channel", d.Channel, "target", d.Target, "attempts", d.Attempts, "err", err)
 		default:
 			d.LastError = err.Error()
+			metrics.attempts.WithLabelValues(d.Channel, "retry").Inc()
 			e.o.Logger.Warn("alert: delivery failed, will retry", "id", rec.ID, "channel", d.Channel, "target", d.Target, "attempts", d.Attempts, "in", wait, "err", err)
 		}
 		done := d.Status != StatusPending

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/veille-project/veille/pipeline/alert"
 	"github.com/veille-project/veille/pipeline/config"
 )
@@ -261,11 +263,15 @@ func TestWebhookRetriedUntilDelivered(t *testing.T) {
 	if _, err := eng.Log().Get(ctx, dry[0].ID); !errors.Is(err, alert.ErrNotFound) {
 		t.Errorf("a dry-run alert was logged: %v", err)
 	}
+	retriesBefore := counter(t, "veille_alert_delivery_attempts_total", "webhook", "retry")
 	recs, err := eng.Evaluate(ctx, t1.Add(30*time.Minute))
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("evaluate: %d alerts, %v; want 1", len(recs), err)
 	}
 	eng.Wait()
+	if d := counter(t, "veille_alert_delivery_attempts_total", "webhook", "retry") - retriesBefore; d != 2 {
+		t.Errorf("retry metric grew by %v, want 2", d)
+	}
 	hits, bodies, keys := hook.snapshot()
 	if hits != 3 || len(bodies) != 1 {
 		t.Fatalf("receiver saw %d requests and accepted %d, want 3 and 1", hits, len(bodies))
@@ -446,4 +452,28 @@ func TestPendingDeliveryResumedAfterRestart(t *testing.T) {
 	if hits, bodies, _ := hook.snapshot(); hits != 2 || len(bodies) != 1 {
 		t.Errorf("receiver saw %d requests, accepted %d; want 2 and 1", hits, len(bodies))
 	}
+}
+
+// counter reads a counter of the default registry by its label values.
+func counter(t *testing.T, name string, labels ...string) float64 {
+	t.Helper()
+	fams, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var vals []string
+			for _, l := range m.GetLabel() {
+				vals = append(vals, l.GetValue())
+			}
+			if strings.Join(vals, ",") == strings.Join(labels, ",") {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }
