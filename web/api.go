@@ -302,6 +302,10 @@ func (a *app) apiUserAdd(w http.ResponseWriter, r *http.Request, u *session) {
 }
 
 func (a *app) apiUserRevoke(w http.ResponseWriter, r *http.Request, u *session) {
+	if r.PathValue("name") == u.user.Name {
+		a.jsonError(w, http.StatusBadRequest, "an admin cannot revoke themselves; ask another admin or use veille user revoke")
+		return
+	}
 	err := RevokeUser(r.Context(), a.store, r.PathValue("name"))
 	switch {
 	case errors.Is(err, ErrNoSuchUser):

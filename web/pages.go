@@ -683,6 +683,10 @@ func (a *app) usersAdd(w http.ResponseWriter, r *http.Request, u *session) {
 }
 
 func (a *app) usersRevoke(w http.ResponseWriter, r *http.Request, u *session) {
+	if r.PathValue("name") == u.user.Name {
+		a.pageError(w, r, u, http.StatusBadRequest, "err_bad_request")
+		return
+	}
 	err := RevokeUser(r.Context(), a.store, r.PathValue("name"))
 	switch {
 	case errors.Is(err, ErrNoSuchUser):

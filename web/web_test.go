@@ -291,6 +291,9 @@ func TestRevokeUserStopsTokensAndSessions(t *testing.T) {
 	if resp, _ := e.get(c, "/queue"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("revoked user's session: status %d, want 303 to /login", resp.StatusCode)
 	}
+	if resp, _ := e.api("DELETE", "/api/v1/users/"+e.names["admin"], e.tokens["admin"], nil); resp.StatusCode != 400 {
+		t.Fatalf("self-revoke: %d, want 400", resp.StatusCode)
+	}
 	if resp, _ := e.api("DELETE", "/api/v1/users/nobody-at-all", e.tokens["admin"], nil); resp.StatusCode != 404 {
 		t.Fatalf("revoke unknown: %d, want 404", resp.StatusCode)
 	}
