@@ -477,3 +477,28 @@ func counter(t *testing.T, name string, labels ...string) float64 {
 	}
 	return 0
 }
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	ctx := testCtx(t)
+	tests := []struct {
+		name  string
+		edit  func(o *alert.Options)
+		isErr error
+	}{
+		{"email without smtp", func(o *alert.Options) { o.Rules = []config.AlertRule{{Name: "x", Email: []string{"a@b.example"}}} }, alert.ErrRule},
+		{"smtp not a url", func(o *alert.Options) { o.SMTP = "mail.example:25" }, alert.ErrRule},
+		{"duplicate rule", func(o *alert.Options) { o.Rules = []config.AlertRule{{Name: "x"}, {Name: "x"}} }, alert.ErrRule},
+		{"bad language", func(o *alert.Options) { o.Rules = []config.AlertRule{{Name: "x", Lang: "xx"}} }, alert.ErrRule},
+		{"bad allow entry", func(o *alert.Options) { o.Allow = []string{"10.0.0.0/8 and more"} }, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := engineOptions()
+			tc.edit(&o)
+			_, err := alert.New(ctx, o)
+			if err == nil || (tc.isErr != nil && !errors.Is(err, tc.isErr)) {
+				t.Fatalf("New = %v, want an error (%v)", err, tc.isErr)
+			}
+		})
+	}
+}
