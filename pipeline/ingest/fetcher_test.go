@@ -94,6 +94,22 @@ func TestFetcherRefusesPrivateAddresses(t *testing.T) {
 	}
 }
 
+func TestFetcherObfuscatedLoopbackNeverConnects(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+	f := ingest.NewFetcher(testFetch())
+	for _, host := range []string{"0x7f000001", "2130706433", "127.1", "017700000001", "[::ffff:7f00:1]", "[::ffff:127.0.0.1]", "localhost"} {
+		if _, err := f.Get(context.Background(), "http://"+host+":"+port+"/"); err == nil {
+			t.Errorf("Get via %s succeeded", host)
+		}
+	}
+	if hits.Load() != 0 {
+		t.Errorf("the loopback server was reached %d times", hits.Load())
+	}
+}
+
 func TestFetcherRefusesOtherSchemes(t *testing.T) {
 	f := ingest.NewFetcher(testFetch())
 	for _, u := range []string{"file:///etc/passwd", "gopher://example.org/", "ftp://example.org/feed.xml", "javascript:alert(1)"} {
