@@ -359,11 +359,15 @@ func (d *docView) run() []firing {
 			if r.mission == missionUnit && !has(hs, d.c.cMission) {
 				continue
 			}
+			// A refutation may name the real event that a veto stands for
+			// ("the photo shows a disarmament ceremony"): vetoes then wait.
 			vetoed := false
-			for _, n := range r.none {
-				if has(hs, n) {
-					vetoed = true
-					break
+			if !has(hs, d.c.cDebunk) {
+				for _, n := range r.none {
+					if has(hs, n) {
+						vetoed = true
+						break
+					}
 				}
 			}
 			if vetoed {
