@@ -252,7 +252,13 @@ func Find(docs []Doc, opts Options) []Group {
 		if len(ms) < opts.MinItems {
 			continue
 		}
-		groups = append(groups, buildGroup(docs, prep, ms, idf, common, opts))
+		g := buildGroup(docs, prep, ms, idf, common, opts)
+		// A chain of texts linked pairwise but with no two terms a third of
+		// them share says no one thing.
+		if len(g.Terms) < 2 {
+			continue
+		}
+		groups = append(groups, g)
 	}
 	sort.Slice(groups, func(a, b int) bool {
 		if groups[a].Score != groups[b].Score {
