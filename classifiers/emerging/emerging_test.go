@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -362,5 +363,29 @@ func TestRumourRanksFirstAmongCorpusTexts(t *testing.T) {
 				t.Errorf("rumour text %s split into another group %s", id, g.ID)
 			}
 		}
+	}
+}
+
+func TestFindDropsChainsWithoutACommonTheme(t *testing.T) {
+	chain := func(n int) []emerging.Doc {
+		at := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+		var docs []emerging.Doc
+		link := func(i int) string {
+			return fmt.Sprintf("qzx%da qzx%db qzx%dc", i, i, i)
+		}
+		for i := 0; i < n; i++ {
+			text := "MONUSCO " + link(i)
+			if i > 0 {
+				text += " " + link(i-1)
+			}
+			docs = append(docs, emerging.Doc{ID: fmt.Sprintf("c%d", i), Text: text, Lang: "en", Source: "s", Published: at.Add(time.Duration(i) * time.Hour)})
+		}
+		return docs
+	}
+	if got := emerging.Find(chain(3), emerging.Options{}); len(got) != 1 || len(got[0].Items) != 3 {
+		t.Errorf("three texts sharing terms pairwise: %+v, want one group", got)
+	}
+	if got := emerging.Find(chain(8), emerging.Options{}); len(got) != 0 {
+		t.Errorf("a chain of eight texts with no common terms was reported: %+v", got)
 	}
 }
