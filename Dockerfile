@@ -24,9 +24,11 @@ COPY --from=build /veille /usr/local/bin/veille
 USER 10001:10001
 WORKDIR /var/lib/veille
 ENV VEILLE_DATA=/var/lib/veille \
-    VEILLE_LISTEN=0.0.0.0:8080
+    VEILLE_LISTEN=0.0.0.0:8080 \
+    VEILLE_OPS=0.0.0.0:8080
 EXPOSE 8080
-# Every stage serves /healthz on VEILLE_LISTEN.
+# serve answers /healthz on VEILLE_LISTEN, the other stages on VEILLE_OPS
+# (both port 8080 here).
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD curl -fsS "http://127.0.0.1:${VEILLE_LISTEN##*:}/healthz" >/dev/null || exit 1
 ENTRYPOINT ["/usr/local/bin/veille"]

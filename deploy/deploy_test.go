@@ -165,8 +165,10 @@ func TestComposeFile(t *testing.T) {
 		if ch := str(env["VEILLE_CLICKHOUSE"]); !strings.HasPrefix(ch, "clickhouse://") || !strings.HasSuffix(ch, "@clickhouse:9000/veille") {
 			t.Errorf("%s: VEILLE_CLICKHOUSE %q", name, ch)
 		}
-		if str(env["VEILLE_REPLICAS"]) != "3" || str(env["VEILLE_LISTEN"]) != "0.0.0.0:8080" {
-			t.Errorf("%s: VEILLE_REPLICAS %v, VEILLE_LISTEN %v", name, env["VEILLE_REPLICAS"], env["VEILLE_LISTEN"])
+		// serve listens on VEILLE_LISTEN, the other stages serve their
+		// ops endpoints on VEILLE_OPS: the health check's port either way.
+		if str(env["VEILLE_REPLICAS"]) != "3" || str(env["VEILLE_LISTEN"]) != "0.0.0.0:8080" || str(env["VEILLE_OPS"]) != "0.0.0.0:8080" {
+			t.Errorf("%s: VEILLE_REPLICAS %v, VEILLE_LISTEN %v, VEILLE_OPS %v", name, env["VEILLE_REPLICAS"], env["VEILLE_LISTEN"], env["VEILLE_OPS"])
 		}
 		if hc := fmt.Sprint(get(s, "healthcheck", "test")); !strings.Contains(hc, "/healthz") {
 			t.Errorf("%s: healthcheck %s", name, hc)
@@ -218,6 +220,12 @@ func TestVeilleConfigsLoad(t *testing.T) {
 func TestKubernetesBase(t *testing.T) {
 	dir := filepath.Join(root(t), "deploy", "k8s", "base")
 	kust := readYAML(t, filepath.Join(dir, "kustomization.yaml"))[0]
+	env := fmt.Sprint(get(kust, "configMapGenerator", 1, "literals"))
+	for _, want := range []string{"VEILLE_REPLICAS=3", "VEILLE_LISTEN=0.0.0.0:8080", "VEILLE_OPS=0.0.0.0:8080"} {
+		if !strings.Contains(env, want) {
+			t.Errorf("ConfigMap veille-env lacks %s", want)
+		}
+	}
 	byKind := map[string][]map[string]any{}
 	for _, r := range get(kust, "resources").([]any) {
 		for _, d := range readYAML(t, filepath.Join(dir, str(r))) {

@@ -34,7 +34,10 @@ CLICKHOUSE_SERVER=${CLICKHOUSE_SERVER:-/usr/sbin/clickhouse-server}
 GO=${GO:-go}
 NATS_URLS=nats://127.0.0.1:4222,nats://127.0.0.1:4223,nats://127.0.0.1:4224
 
-log() { printf 'local-cluster: %s\n' "$*" >&2; }
+# Messages go to fd 3 (the original stderr) so that they also get through
+# where a check's own output is silenced.
+exec 3>&2
+log() { printf 'local-cluster: %s\n' "$*" >&3; }
 die() { log "$*"; exit 1; }
 
 # pid_alive NAME: the process recorded for NAME still runs the binary we
@@ -44,7 +47,10 @@ pid_alive() {
 	[[ -f $f ]] || return 1
 	read -r pid exe <"$f"
 	[[ -n $pid && -d /proc/$pid ]] || return 1
-	[[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$exe" ]]
+	# A rebuilt binary shows as "PATH (deleted)" for processes still running it.
+	local now
+	now=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+	[[ ${now% (deleted)} == "$exe" ]]
 }
 
 # launch NAME LOGFILE CMD...: start CMD in the background, record its pid.
@@ -55,7 +61,7 @@ launch() {
 		log "$name already running"
 		return
 	fi
-	"$@" >>"$logf" 2>&1 &
+	"$@" </dev/null >>"$logf" 2>&1 3>&- &
 	local pid=$! exe
 	# The binary that ends up running: skip a leading "env VAR=value...".
 	for exe in "$@"; do
@@ -192,6 +198,17 @@ ch_query() {
 	curl -fsS "http://127.0.0.1:$CH_HTTP/" --data-binary "$1"
 }
 
+# stage_up NAME ADDR: NAME is still our process and answers /healthz (a
+# health check alone could be another program's on the same port).
+stage_up() {
+	local pid
+	read -r pid _ <"$DIR/pids/$1.pid"
+	# Just launched, it may still be "env" about to exec veille: only
+	# its disappearance counts.
+	[[ -d /proc/$pid ]] || die "$1 exited (see $DIR/logs/$1.log)"
+	curl -fsS "http://$2/healthz"
+}
+
 has_command() {
 	[[ -x $ROOT/bin/veille ]] || return 1
 	# Unknown commands exit 2 and say so; help on a known one also exits 2.
@@ -222,7 +239,7 @@ start() {
 	local port=9101 args=()
 	[[ -n $CONFIG ]] && args=(-config "$CONFIG")
 	for spec in $STAGES; do
-		local name=${spec%%=*} cmd=${spec#*=} listen
+		local name=${spec%%=*} cmd=${spec#*=} listen ops=""
 		if ! has_command "$cmd"; then
 			log "skipping $name: bin/veille has no '$cmd' command"
 			continue
@@ -230,25 +247,23 @@ start() {
 		if [[ $cmd == serve ]]; then
 			listen=$SERVE
 		else
-			listen=127.0.0.1:$port
+			listen=127.0.0.1:$port ops=127.0.0.1:$port
 			port=$((port + 1))
 		fi
 		mkdir -p "$DIR/$name"
-		# Each stage serves /healthz, /readyz and /metrics on VEILLE_LISTEN.
+		# serve answers on VEILLE_LISTEN; the other stages serve /healthz,
+		# /readyz and /metrics on VEILLE_OPS.
 		launch "$name" "$DIR/logs/$name.log" env \
 			VEILLE_NATS="$NATS_URLS" \
 			VEILLE_CLICKHOUSE="clickhouse://127.0.0.1:$CH_TCP/veille" \
 			VEILLE_REPLICAS=3 \
 			VEILLE_LISTEN="$listen" \
+			VEILLE_OPS="$ops" \
 			VEILLE_DATA="$DIR/$name" \
 			"$ROOT/bin/veille" "$cmd" "${args[@]}"
-		echo "$listen" >"$DIR/pids/$name.listen"
-	done
-	for f in "$DIR"/pids/*.listen; do
-		[[ -e $f ]] || continue
-		local name
-		name=$(basename "$f" .listen)
-		wait_for "$name" 30 curl -fsS "http://$(cat "$f")/healthz"
+		# One at a time: the first stage declares the streams, the next
+		# ones find them.
+		wait_for "$name" 30 stage_up "$name" "$listen"
 	done
 	log "up; web app on http://$SERVE ; 'deploy/local-cluster.sh stop' stops it"
 }
