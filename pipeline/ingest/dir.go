@@ -61,11 +61,24 @@ type DirOptions struct {
 	// Settle: files modified more recently are left for the next poll, as
 	// the speech-to-text system may still be writing them (default 5s).
 	Settle time.Duration
-	// Skip reports ids already handled; their files are not parsed again.
-	Skip func(id string) bool
+	// Skip reports files already handled (published, or failed in this
+	// version); they are not parsed again.
+	Skip func(id string, info os.FileInfo) bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
+
+// FileError is a transcript file that could not be read or parsed.
+type FileError struct {
+	ID      string
+	Name    string
+	ModTime time.Time
+	Size    int64
+	Err     error
+}
+
+func (e *FileError) Error() string { return e.Err.Error() }
+func (e *FileError) Unwrap() error { return e.Err }
 
 // MaxDirFiles bounds the files one poll of a transcripts directory reads.
 const MaxDirFiles = 10_000
@@ -111,19 +124,19 @@ func ReadTranscriptDir(ctx context.Context, src config.Source, opts DirOptions) 
 			break
 		}
 		id := ItemID(src.Name, "file:"+name)
-		if opts.Skip != nil && opts.Skip(id) {
-			continue
-		}
 		info, err := e.Info()
 		if err != nil {
 			continue // removed meanwhile
+		}
+		if opts.Skip != nil && opts.Skip(id, info) {
+			continue
 		}
 		if now.Sub(info.ModTime()) < opts.Settle {
 			continue
 		}
 		it, err := readTranscriptFile(src, filepath.Join(dir, name), info, now)
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, &FileError{ID: id, Name: name, ModTime: info.ModTime(), Size: info.Size(), Err: err})
 			continue
 		}
 		if it.Text == "" {

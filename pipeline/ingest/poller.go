@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -62,6 +63,7 @@ type Poller struct {
 	health      map[string]*SourceHealth
 	published   map[string][]time.Time // per source, last 24h
 	tFailures   map[string]int         // transcript URL → failed attempts
+	failedFiles map[string]FileError   // transcripts-dir file id → failed version
 	lastPrune   time.Time
 	retryAfters map[string]time.Duration
 }
@@ -98,7 +100,7 @@ func NewPoller(f *Fetcher, opts PollerOptions) *Poller {
 		f: f, opts: opts, log: opts.Logger,
 		seen: map[string]time.Time{}, byURL: map[string]mark{}, byHash: map[string]mark{},
 		validators: map[string]Validators{}, health: map[string]*SourceHealth{},
-		published: map[string][]time.Time{}, tFailures: map[string]int{},
+		published: map[string][]time.Time{}, tFailures: map[string]int{}, failedFiles: map[string]FileError{},
 		retryAfters: map[string]time.Duration{},
 	}
 }
@@ -277,13 +279,34 @@ func (p *Poller) poll(ctx context.Context, src config.Source, publish PublishFun
 		res.Format = "transcripts-dir"
 		items, dirErr := ReadTranscriptDir(ctx, src, DirOptions{
 			Settle: p.opts.Settle, Now: p.opts.Now,
-			Skip: func(id string) bool { p.mu.Lock(); defer p.mu.Unlock(); _, ok := p.seen[id]; return ok },
+			Skip: func(id string, info os.FileInfo) bool {
+				p.mu.Lock()
+				defer p.mu.Unlock()
+				if _, ok := p.seen[id]; ok {
+					return true
+				}
+				f, failed := p.failedFiles[id]
+				return failed && f.ModTime.Equal(info.ModTime()) && f.Size == info.Size()
+			},
 		})
 		res.Entries = len(items)
 		for _, it := range items {
 			if err := p.offer(ctx, it, publish, &res); err != nil {
 				return res, 0, err
 			}
+		}
+		// A broken file is reported once per version of it, and does
+		// not hold back the folder's schedule.
+		var fe *FileError
+		for _, e := range unwrapJoined(dirErr) {
+			if errors.As(e, &fe) {
+				p.mu.Lock()
+				p.failedFiles[fe.ID] = *fe
+				p.mu.Unlock()
+			}
+		}
+		if dirErr != nil {
+			dirErr = &EntryErrors{Err: dirErr}
 		}
 		return res, 0, dirErr
 	}
@@ -337,7 +360,28 @@ func (p *Poller) poll(ctx context.Context, src config.Source, publish PublishFun
 		p.validators[src.URL] = resp.Validators
 		p.mu.Unlock()
 	}
-	return res, resp.StatusCode, errors.Join(errs...)
+	if len(errs) > 0 {
+		return res, resp.StatusCode, &EntryErrors{Err: errors.Join(errs...)}
+	}
+	return res, resp.StatusCode, nil
+}
+
+// EntryErrors are failures of single entries (a transcript, a file) in a
+// poll that otherwise worked: they are reported in the health record but
+// do not count as a failed poll, so they never slow the schedule.
+type EntryErrors struct{ Err error }
+
+func (e *EntryErrors) Error() string { return e.Err.Error() }
+func (e *EntryErrors) Unwrap() error { return e.Err }
+
+func unwrapJoined(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
 }
 
 // transcriptPreference ranks transcript types: timed formats first.
@@ -535,11 +579,19 @@ func (p *Poller) record(src config.Source, at time.Time, res PollResult, status 
 	if res.Format != "" {
 		h.Format = res.Format
 	}
-	if err == nil {
+	var entryErrs *EntryErrors
+	switch {
+	case err == nil:
 		h.LastSuccess = at
 		h.ConsecutiveFailures = 0
 		h.RetryAfter = ""
-	} else if !errors.Is(err, context.Canceled) {
+	case errors.As(err, &entryErrs):
+		h.LastSuccess = at
+		h.ConsecutiveFailures = 0
+		h.RetryAfter = ""
+		h.LastError = err.Error()
+		h.LastErrorAt = at
+	case !errors.Is(err, context.Canceled):
 		h.ConsecutiveFailures++
 		h.LastError = err.Error()
 		h.LastErrorAt = at

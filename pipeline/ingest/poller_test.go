@@ -253,6 +253,9 @@ func TestPollerPodcastTranscripts(t *testing.T) {
 	if len(transcripts[1].Cues) != 4 || transcripts[1].Cues[0].Speaker != "Présentateur" {
 		t.Errorf("SRT transcript cues %+v", transcripts[1].Cues)
 	}
+	if h := p.Health()[0]; h.ConsecutiveFailures != 0 || !strings.Contains(h.LastError, "missing.vtt") {
+		t.Errorf("a missing transcript should be reported without failing the feed: %+v", h)
+	}
 
 	// Second poll retries the missing transcript once more, then gives up;
 	// the third poll is clean.
@@ -416,13 +419,31 @@ func TestPollerTranscriptsDir(t *testing.T) {
 		t.Errorf("sidecar metadata not applied: %+v", b)
 	}
 
+	h := p.Health()[0]
+	if h.ConsecutiveFailures != 0 || !strings.Contains(h.LastError, "broken_20260312T0900_fr.vtt") {
+		t.Errorf("a broken file should be reported without failing the folder: %+v", h)
+	}
+	// Unchanged, the broken file is not reported again; repaired, it is read.
+	if _, err := p.PollSource(context.Background(), src, s.publish); err != nil {
+		t.Errorf("second poll: %v", err)
+	}
+	broken := filepath.Join(dir, "broken_20260312T0900_fr.vtt")
+	os.WriteFile(broken, []byte("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nréparé\n"), 0o644)
+	os.Chtimes(broken, old.Add(time.Minute), old.Add(time.Minute))
+	if _, err := p.PollSource(context.Background(), src, s.publish); err != nil {
+		t.Errorf("third poll: %v", err)
+	}
+	if s.count() != 3 || s.items[2].Text != "réparé" {
+		t.Errorf("repaired file not published: %d items", s.count())
+	}
+
 	// The next poll publishes nothing new until the fresh file settles.
 	p2 := ingest.NewPoller(ingest.NewFetcher(testFetch()), ingest.PollerOptions{Settle: time.Nanosecond})
 	s2 := &sink{}
 	p2.PollSource(context.Background(), src, s2.publish)
 	p2.PollSource(context.Background(), src, s2.publish)
-	if s2.count() != 3 {
-		t.Errorf("settled directory: %d items over two polls, want 3 (each once)", s2.count())
+	if s2.count() != 4 {
+		t.Errorf("settled directory: %d items over two polls, want 4 (each once)", s2.count())
 	}
 }
 
