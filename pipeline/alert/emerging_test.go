@@ -75,6 +75,9 @@ func TestEmergingFromStore(t *testing.T) {
 		if !strings.HasPrefix(d.ID, "em-") {
 			t.Errorf("candidate %s from outside the period", d.ID)
 		}
+		if d.Published.Before(since) || d.Published.After(now) {
+			t.Errorf("candidate %s published %s: time lost or outside the period", d.ID, d.Published)
+		}
 	}
 	if len(docs) != len(items)-2 {
 		t.Errorf("%d candidates, want %d", len(docs), len(items)-2)
