@@ -169,8 +169,17 @@ func looksLikeTranscript(body []byte, hint string) bool {
 			return true
 		}
 	}
-	t := strings.TrimLeft(string(body[:min(len(body), 64)]), "\ufeff \t\r\n")
-	return strings.HasPrefix(t, "WEBVTT")
+	head := string(body[:min(len(body), 4096)])
+	t := strings.TrimLeft(head, "\ufeff \t\r\n")
+	switch {
+	case strings.HasPrefix(t, "WEBVTT"):
+		return true
+	case strings.HasPrefix(t, "{"): // Podcasting 2.0 JSON transcript, not a JSON Feed
+		return strings.Contains(head, `"segments"`) && !strings.Contains(head, `"items"`)
+	case strings.Contains(h, ".htm") || strings.Contains(h, "text/html"): // Podcasting 2.0 HTML transcript
+		return strings.Contains(head, "<time>") && !strings.Contains(head, "<rss") && !strings.Contains(head, "<feed")
+	}
+	return false
 }
 
 func warnings(w []string) string {
