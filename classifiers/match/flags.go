@@ -170,7 +170,16 @@ func (d *docView) flags(fs []firing, doc classifiers.Doc, cueStarts []int) []cla
 		fl := classifiers.Flag{Narrative: d.c.narrs[k.narr], Stance: stance}
 		type span struct{ a, b int32 }
 		var spans []span
-		for _, f := range g.fires {
+		// Most specific rules first: more concepts combined, then heavier.
+		fires := append([]*firing(nil), g.fires...)
+		sort.SliceStable(fires, func(i, j int) bool {
+			si, sj := len(fires[i].rule.slots), len(fires[j].rule.slots)
+			if si != sj {
+				return si > sj
+			}
+			return fires[i].rule.weight > fires[j].rule.weight
+		})
+		for _, f := range fires {
 			if f.stance != stance && len(g.fires) > 1 && !transcript {
 				// Prefer evidence that carries the flag's stance.
 				continue
@@ -184,6 +193,11 @@ func (d *docView) flags(fs []firing, doc classifiers.Doc, cueStarts []int) []cla
 				}
 			}
 			if dup || len(spans) >= maxEvidence {
+				continue
+			}
+			// Extra spans only from rules combining three concepts or more:
+			// looser matches add noise to what a reviewer reads.
+			if len(spans) > 0 && len(f.rule.slots) < 3 {
 				continue
 			}
 			spans = append(spans, span{a, b})
