@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
 	"github.com/veille-project/veille/pipeline/config"
@@ -25,6 +26,14 @@ var (
 
 // MaxEntries bounds the entries taken from one feed document.
 const MaxEntries = 10_000
+
+// MaxItemText and MaxItemHTML bound one article, so that an item always
+// fits in a bus message: longer text is cut at a character boundary,
+// longer sanitised HTML is dropped (the text remains).
+const (
+	MaxItemText = 1 << 20
+	MaxItemHTML = 1 << 20
+)
 
 // TranscriptRef is one <podcast:transcript> link of an episode.
 type TranscriptRef struct {
@@ -433,6 +442,14 @@ func buildEntry(it *gofeed.Item, f *Feed, src config.Source, base *url.URL, fetc
 	if item.Text == "" {
 		item.Text = item.Title
 	}
+	if len(item.Text) > MaxItemText {
+		item.Text = truncateUTF8(item.Text, MaxItemText)
+		f.Warnings = append(f.Warnings, fmt.Sprintf("entry %q: text cut at %d bytes", clip(item.Title, 60), MaxItemText))
+	}
+	if len(item.HTML) > MaxItemHTML {
+		item.HTML = ""
+		f.Warnings = append(f.Warnings, fmt.Sprintf("entry %q: HTML over %d bytes dropped", clip(item.Title, 60), MaxItemHTML))
+	}
 	key := strings.TrimSpace(it.GUID)
 	if key == "" {
 		key = item.URL
@@ -485,6 +502,17 @@ func safeURL(ref string, base *url.URL) string {
 		return ""
 	}
 	return u.String()
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // normLang reduces a language tag to its lower-case primary subtag

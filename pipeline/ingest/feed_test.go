@@ -186,6 +186,22 @@ func TestParseFeedRepairsAndRejects(t *testing.T) {
 	}
 }
 
+func TestParseFeedCapsHugeEntries(t *testing.T) {
+	huge := strings.Repeat("<p>Des rumeurs sur la mission.</p>", 50_000) // ~1.7 MB
+	doc := `<rss version="2.0"><channel><item><title>énorme</title><guid>1</guid><description><![CDATA[` + huge + `]]></description></item></channel></rss>`
+	f, err := ingest.ParseFeed([]byte(doc), "", config.Source{Name: "s"}, fetchedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := f.Entries[0].Item
+	if len(it.Text) > ingest.MaxItemText || len(it.HTML) > ingest.MaxItemHTML || len(f.Warnings) != 2 {
+		t.Errorf("text %d bytes, html %d bytes, warnings %v: want both within the limits, with warnings", len(it.Text), len(it.HTML), f.Warnings)
+	}
+	if !strings.HasPrefix(it.Text, "Des rumeurs sur la mission.") {
+		t.Errorf("text starts %q", it.Text[:40])
+	}
+}
+
 func TestParseFeedEncodings(t *testing.T) {
 	latin1 := "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss version=\"2.0\"><channel><item><title>Caf\xe9 \xe0 Bangui</title><guid>1</guid></item></channel></rss>"
 	mislabelled := "<?xml version=\"1.0\" encoding=\"windows-1252\"?><rss version=\"2.0\"><channel><item><title>Café à Bangui</title><guid>1</guid></item></channel></rss>"

@@ -16,10 +16,14 @@ import (
 	"github.com/veille-project/veille/storage"
 )
 
-// Transcript limits. A radio day is far below both.
+// Transcript limits. A radio day is far below all three.
 const (
 	MaxTranscriptBytes = 8 << 20
 	MaxCues            = 50_000
+	// MaxTranscriptText bounds the joined text so that the item, which
+	// carries each cue's text twice, fits in a bus message; later cues are
+	// dropped with a warning.
+	MaxTranscriptText = 2 << 20
 )
 
 // Transcript errors, for errors.Is.
@@ -65,6 +69,10 @@ func ParseTranscript(data []byte, hint string) (*Transcript, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if len(t.Cues) == 0 && len(t.Text) > MaxTranscriptText {
+		t.Text = truncateUTF8(t.Text, MaxTranscriptText)
+		t.Warnings = append(t.Warnings, fmt.Sprintf("%s: text cut at %d bytes", t.Format, MaxTranscriptText))
 	}
 	t.Warnings = append(warn, t.Warnings...)
 	return t, nil
@@ -273,6 +281,11 @@ func (b *cueBuilder) skipped(line int, why string) {
 func (b *cueBuilder) finish() *Transcript {
 	var sb strings.Builder
 	for i := range b.cues {
+		if sb.Len()+1+len(b.cues[i].Text) > MaxTranscriptText {
+			b.warn = append(b.warn, fmt.Sprintf("%s: text over %d bytes: %d of %d cues kept", b.format, MaxTranscriptText, i, len(b.cues)))
+			b.cues = b.cues[:i]
+			break
+		}
 		if i > 0 {
 			sb.WriteByte('\n')
 		}

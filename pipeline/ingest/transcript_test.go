@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/veille-project/veille/pipeline/ingest"
 	"github.com/veille-project/veille/storage"
@@ -167,6 +168,32 @@ func TestParseTranscriptErrors(t *testing.T) {
 				t.Errorf("err %q does not mention %q", err, tc.mention)
 			}
 		})
+	}
+}
+
+func TestParseTranscriptKeepsItemsBusSized(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("WEBVTT\n\n")
+	line := strings.Repeat("une phrase assez longue pour remplir la transcription ", 2)
+	for i := range 30_000 {
+		fmt.Fprintf(&b, "%02d:%02d:%02d.000 --> %02d:%02d:%02d.900\n%s\n\n", i/3600, i/60%60, i%60, i/3600, i/60%60, i%60, line)
+	}
+	tr, err := ingest.ParseVTT([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Text) > ingest.MaxTranscriptText || len(tr.Cues) == 0 || len(tr.Cues) == 30_000 || len(tr.Warnings) == 0 {
+		t.Fatalf("%d bytes of text, %d cues, warnings %v: want the text cut under %d bytes with a warning",
+			len(tr.Text), len(tr.Cues), tr.Warnings, ingest.MaxTranscriptText)
+	}
+	checkOffsets(t, tr)
+
+	plain, err := ingest.ParseTranscript([]byte(strings.Repeat("é", ingest.MaxTranscriptText)), "text/plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plain.Text) > ingest.MaxTranscriptText || !utf8.ValidString(plain.Text) {
+		t.Errorf("plain transcript: %d bytes, valid UTF-8 %v", len(plain.Text), utf8.ValidString(plain.Text))
 	}
 }
 
