@@ -144,8 +144,13 @@ func (d *docView) flags(fs []firing, doc classifiers.Doc, cueStarts []int) []cla
 	groups := map[key]*group{}
 	var order []key
 	for i := range fs {
+		fs[i].stance = d.stanceOf(&fs[i], transcript)
+	}
+	if transcript {
+		fs = d.transcriptStances(fs, doc, cueStarts)
+	}
+	for i := range fs {
 		f := &fs[i]
-		f.stance = d.stanceOf(f, transcript)
 		k := key{narr: f.rule.narr}
 		if transcript {
 			k.stance = f.stance
@@ -254,4 +259,114 @@ func inSlot(c int32, alts []int32) bool {
 		}
 	}
 	return false
+}
+
+// callerRoles are voice-tag roles of people phoning in or interviewed in
+// the street; other named roles (host, guest, newsreader, doctor...) speak
+// for the programme.
+var callerRoles = []string{"caller", "listener", "auditeur", "auditrice", "vox", "resident", "passer", "audience", "mskilizaji", "msikilizaji"}
+
+func isCaller(speaker string) bool {
+	s := strings.ToLower(speaker)
+	for _, r := range callerRoles {
+		if strings.Contains(s, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// transcriptStances adjusts stances by speaker turn: the programme's own
+// voices restating a claim report or refute it, and a caller's claim that
+// the next programme voice refutes also yields a debunk.
+func (d *docView) transcriptStances(fs []firing, doc classifiers.Doc, cueStarts []int) []firing {
+	n := len(doc.Cues)
+	cueTok := make([][2]int32, n)
+	for i := range cueTok {
+		cueTok[i] = [2]int32{-1, -1}
+	}
+	for ti, tk := range d.toks {
+		ci := cueOf(cueStarts, tk.ns)
+		if cueTok[ci][0] < 0 {
+			cueTok[ci][0] = int32(ti)
+		}
+		cueTok[ci][1] = int32(ti + 1)
+	}
+	refutes := func(ci int) []hit {
+		if cueTok[ci][0] < 0 {
+			return nil
+		}
+		// A refutation: a debunk or denial cue, or a negation about the
+		// mission ("UNMISS does not count votes").
+		var out, neg []hit
+		mission := false
+		for _, h := range d.hitsIn(cueTok[ci][0], cueTok[ci][1]) {
+			switch h.concept {
+			case d.c.cDebunk, d.c.cDeny:
+				out = append(out, h)
+			case d.c.cNeg:
+				neg = append(neg, h)
+			case d.c.cMission:
+				mission = true
+			}
+		}
+		if len(out) == 0 && mission {
+			return neg
+		}
+		return out
+	}
+	hasDebunk := map[int]bool{}
+	for i := range fs {
+		f := &fs[i]
+		ci := cueOf(cueStarts, d.toks[d.claimHits(f)[0].t0].ns)
+		sp := doc.Cues[ci].Speaker
+		if sp == "" || isCaller(sp) || f.stance == classifiers.StanceDebunk {
+			continue
+		}
+		// A programme voice: refuting in its turn, else reporting.
+		f.stance = classifiers.StanceReport
+		for cj := ci; cj < n && doc.Cues[cj].Speaker == sp; cj++ {
+			if len(refutes(cj)) > 0 {
+				f.stance = classifiers.StanceDebunk
+				break
+			}
+		}
+	}
+	for _, f := range fs {
+		if f.stance == classifiers.StanceDebunk {
+			hasDebunk[f.rule.narr] = true
+		}
+	}
+	var extra []firing
+	for _, f := range fs {
+		if f.stance != classifiers.StanceAssert || hasDebunk[f.rule.narr] {
+			continue
+		}
+		ci := cueOf(cueStarts, d.toks[d.claimHits(&f)[0].t0].ns)
+		if !isCaller(doc.Cues[ci].Speaker) {
+			continue
+		}
+		for cj := ci + 1; cj < n && cj <= ci+4; cj++ {
+			sp := doc.Cues[cj].Speaker
+			if sp == "" || isCaller(sp) {
+				continue
+			}
+			if hs := refutes(cj); len(hs) > 0 {
+				extra = append(extra, firing{rule: f.rule, hits: hs[:1], t0: cueTok[cj][0], t1: cueTok[cj][1], stance: classifiers.StanceDebunk})
+				hasDebunk[f.rule.narr] = true
+				break
+			}
+		}
+	}
+	fs = append(fs, extra...)
+	// When the programme refutes a claim, its restating of the claim is
+	// part of the refutation, not a separate report.
+	out := fs[:0]
+	for _, f := range fs {
+		if f.stance == classifiers.StanceReport && hasDebunk[f.rule.narr] {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }
