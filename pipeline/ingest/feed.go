@@ -185,6 +185,7 @@ func embeddedFeed(doc []byte) int {
 }
 
 var (
+	firstElement = regexp.MustCompile(`<[A-Za-z_]`)
 	doctypeStart = []byte("<!DOCTYPE")
 	xmlDeclRe    = regexp.MustCompile(`<\?xml\s[^>]*\?>|<\?xml\?>`)
 )
@@ -210,7 +211,11 @@ func prepareXML(data []byte, contentType string) ([]byte, []string, error) {
 	if loc := xmlDeclRe.FindIndex(doc); loc != nil && loc[0] < 4096 {
 		doc = append(doc[:loc[0]:loc[0]], doc[loc[1]:]...)
 	}
-	if i := bytes.Index(doc, doctypeStart); i >= 0 && i < 8192 {
+	root := len(doc)
+	if loc := firstElement.FindIndex(doc); loc != nil {
+		root = loc[0]
+	}
+	if i := bytes.Index(doc[:root], doctypeStart); i >= 0 {
 		end := doctypeEnd(doc, i)
 		if end < 0 {
 			return nil, nil, fmt.Errorf("%w: unterminated DOCTYPE", ErrNotAFeed)
