@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -34,6 +35,25 @@ type DB struct {
 	opts   Options
 	caps   caps
 	closed atomic.Bool
+
+	// pubs caches first publication times of items stored by this process,
+	// so that a batch of flags rarely needs a look-up.
+	pubMu sync.Mutex
+	pubs  map[string]time.Time
+}
+
+// maxPubs bounds the publication-time cache; it is emptied when full.
+const maxPubs = 500_000
+
+func (d *DB) rememberPublished(first map[string]time.Time) {
+	d.pubMu.Lock()
+	defer d.pubMu.Unlock()
+	if d.pubs == nil || len(d.pubs)+len(first) > maxPubs {
+		d.pubs = make(map[string]time.Time, len(first))
+	}
+	for id, t := range first {
+		d.pubs[id] = t
+	}
 }
 
 var _ Store = (*DB)(nil)
@@ -89,18 +109,31 @@ func (d *DB) query(ctx context.Context, sql string) ([][]string, error) {
 // that all rows of an item and of its flags stay in one partition whatever a
 // re-polled feed says later.
 func (d *DB) firstPublished(ctx context.Context, ids []string) (map[string]time.Time, error) {
+	out := make(map[string]time.Time)
 	uniq := make([]string, 0, len(ids))
 	seen := make(map[string]bool, len(ids))
+	d.pubMu.Lock()
 	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if t, ok := d.pubs[id]; ok {
+			out[id] = t
+		} else {
 			uniq = append(uniq, id)
 		}
 	}
-	out := make(map[string]time.Time)
+	d.pubMu.Unlock()
 	for len(uniq) > 0 {
-		chunk := uniq[:min(len(uniq), 10000)]
-		uniq = uniq[len(chunk):]
+		// Stay well under max_query_size (256 KiB by default).
+		n, size := 0, 0
+		for n < len(uniq) && size < 150_000 {
+			size += len(uniq[n]) + 4
+			n++
+		}
+		chunk := uniq[:n]
+		uniq = uniq[n:]
 		rows, err := d.c.Query(ctx, "SELECT id, min(published) FROM "+d.t("items")+" WHERE id IN "+QuoteList(chunk)+" GROUP BY id")
 		if err != nil {
 			return nil, fmt.Errorf("storage: stored publication times: %w", err)
@@ -161,6 +194,7 @@ func (d *DB) InsertItems(ctx context.Context, items []Item) error {
 	if err := d.c.Insert(ctx, d.t("items"), itemCols, rows); err != nil {
 		return fmt.Errorf("storage: insert %d items: %w", len(items), err)
 	}
+	d.rememberPublished(first)
 	return nil
 }
 
@@ -217,6 +251,7 @@ func (d *DB) InsertFlags(ctx context.Context, flags []Flag) error {
 	if err := d.c.Insert(ctx, d.t("flags"), flagCols, rows); err != nil {
 		return fmt.Errorf("storage: insert %d flags: %w", len(flags), err)
 	}
+	d.rememberPublished(first)
 	return nil
 }
 

@@ -142,20 +142,18 @@ func (c *Conn) QueryFormat(ctx context.Context, sql, format string, w io.Writer)
 	return err
 }
 
-// Insert sends rows as one INSERT ... FORMAT JSONCompactEachRow: one JSON
-// array per row, which ClickHouse parses faster than objects.
+// Insert writes rows to a temporary file as JSON arrays (one per row) and
+// inserts them with INSERT ... SELECT FROM file(): ClickHouse parses a file
+// in parallel, several times faster than data inlined in the query.
 func (c *Conn) Insert(ctx context.Context, table string, cols []string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	var b bytes.Buffer
-	b.Grow(64 + len(rows)*256)
-	b.WriteString("INSERT INTO ")
-	b.WriteString(table)
-	b.WriteString(" (")
-	b.WriteString(strings.Join(cols, ", "))
-	b.WriteString(") FORMAT JSONCompactEachRow\n")
-	buf := b.Bytes()
+	structure, err := c.structure(ctx, table, cols)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 0, len(rows)*256)
 	for _, row := range rows {
 		if len(row) != len(cols) {
 			return fmt.Errorf("chdb: insert into %s: row has %d values for %d columns", table, len(row), len(cols))
@@ -172,8 +170,66 @@ func (c *Conn) Insert(ctx context.Context, table string, cols []string, rows [][
 		}
 		buf = append(buf, ']', '\n')
 	}
-	_, err := c.run(ctx, string(buf), "TabSeparated")
+	f, err := os.CreateTemp(insertDir(), "batch-*.json")
+	if err != nil {
+		return fmt.Errorf("chdb: insert into %s: %w", table, err)
+	}
+	defer os.Remove(f.Name())
+	_, werr := f.Write(buf)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return fmt.Errorf("chdb: insert into %s: batch file: %w", table, werr)
+	}
+	sql := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") SELECT * FROM file(" +
+		storage.Quote(f.Name()) + ", 'JSONCompactEachRow', " + storage.Quote(structure) + ")"
+	_, err = c.run(ctx, sql, "TabSeparated")
 	return err
+}
+
+// insertDir holds batch files while they are inserted.
+func insertDir() string {
+	mu.Lock()
+	defer mu.Unlock()
+	dir := filepath.Join(path, "inserts")
+	_ = os.MkdirAll(dir, 0o700)
+	return dir
+}
+
+// structures caches "col Type, ..." per table and column list.
+var structures sync.Map
+
+// structure returns the file() structure of cols of table, from the
+// table's own column types.
+func (c *Conn) structure(ctx context.Context, table string, cols []string) (string, error) {
+	key := table + "\x00" + strings.Join(cols, ",")
+	if v, ok := structures.Load(key); ok {
+		return v.(string), nil
+	}
+	db, tb, ok := strings.Cut(table, ".")
+	if !ok {
+		return "", fmt.Errorf("chdb: insert into %s: want database.table", table)
+	}
+	rows, err := c.Query(ctx, "SELECT name, type FROM system.columns WHERE database = "+storage.Quote(db)+" AND table = "+storage.Quote(tb))
+	if err != nil {
+		return "", fmt.Errorf("chdb: insert into %s: column types: %w", table, err)
+	}
+	types := make(map[string]string, len(rows))
+	for _, r := range rows {
+		types[r[0]] = r[1]
+	}
+	parts := make([]string, len(cols))
+	for i, col := range cols {
+		t, ok := types[col]
+		if !ok {
+			return "", fmt.Errorf("chdb: insert into %s: no column %s", table, col)
+		}
+		parts[i] = col + " " + t
+	}
+	s := strings.Join(parts, ", ")
+	structures.Store(key, s)
+	return s, nil
 }
 
 // Close releases this handle; the session closes with the last one.
