@@ -359,10 +359,12 @@ func (d *docView) run() []firing {
 			if r.mission == missionUnit && !has(hs, d.c.cMission) {
 				continue
 			}
-			// A refutation may name the real event that a veto stands for
-			// ("the photo shows a disarmament ceremony"): vetoes then wait.
+			// A refutation or a report may name the real event a veto
+			// stands for ("the photo shows a disarmament ceremony", "the
+			// mission said it only carried ballots on request"): vetoes
+			// then wait.
 			vetoed := false
-			if !has(hs, d.c.cDebunk) {
+			if !has(hs, d.c.cDebunk) && !has(hs, d.c.cDeny) && !has(hs, d.c.cReport) {
 				for _, n := range r.none {
 					if has(hs, n) {
 						vetoed = true
