@@ -79,6 +79,9 @@ type Options struct {
 	BackgroundDocs int
 	// Limit caps the groups returned (0: all).
 	Limit int
+	// Bridge maps words of other languages to catalog concepts (see
+	// NewBridge); nil uses the bilingual French-English map alone.
+	Bridge *Bridge
 }
 
 func (o *Options) defaults(docs []Doc) {
@@ -106,13 +109,13 @@ func (o *Options) defaults(docs []Doc) {
 	}
 }
 
-// Terms returns the distinct terms of a text as Find sees them; callers use
-// it to count Options.Background.
-func Terms(text string) []string {
+// Terms returns the distinct terms of a text as Find sees them with the
+// bridge b (nil: none); callers use it to count Options.Background.
+func Terms(text string, b *Bridge) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, w := range words(text) {
-		if c := canonical(w); c != "" && !seen[c] {
+		if c := canonical(w, b); c != "" && !seen[c] {
 			seen[c] = true
 			out = append(out, c)
 		}
@@ -146,7 +149,7 @@ func Find(docs []Doc, opts Options) []Group {
 	for i, d := range docs {
 		p := prepared{tf: map[string]int{}, surface: map[string][]string{}}
 		for _, w := range words(d.Text) {
-			c := canonical(w)
+			c := canonical(w, opts.Bridge)
 			if c == "" {
 				continue
 			}

@@ -112,16 +112,16 @@ func TestTermsShareFrenchAndEnglish(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.term, func(t *testing.T) {
-			fr, en := emerging.Terms(tc.fr), emerging.Terms(tc.en)
+			fr, en := emerging.Terms(tc.fr, nil), emerging.Terms(tc.en, nil)
 			if !slices.Contains(fr, tc.term) || !slices.Contains(en, tc.term) {
 				t.Fatalf("Terms(%q) = %v, Terms(%q) = %v; want both to hold %q", tc.fr, fr, tc.en, en, tc.term)
 			}
 		})
 	}
-	if got := emerging.Terms("la violence"); slices.Contains(got, "rape") {
+	if got := emerging.Terms("la violence", nil); slices.Contains(got, "rape") {
 		t.Fatalf("Terms(violence) = %v: a bilingual key matched past its inflections", got)
 	}
-	if got := emerging.Terms("le la les de des the of"); len(got) != 0 {
+	if got := emerging.Terms("le la les de des the of", nil); len(got) != 0 {
 		t.Fatalf("function words give terms %v", got)
 	}
 }
@@ -147,8 +147,17 @@ func TestMentionsMission(t *testing.T) {
 }
 
 func TestFindRanksNewRumourFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		bridge *emerging.Bridge
+	}{{"bilingual map", nil}, {"catalog bridge", emerging.NewBridge(catalog.Default())}} {
+		t.Run(tc.name, func(t *testing.T) { testRumourFirst(t, tc.bridge) })
+	}
+}
+
+func testRumourFirst(t *testing.T, bridge *emerging.Bridge) {
 	docs := readStream(t)
-	groups := emerging.Find(docs, emerging.Options{})
+	groups := emerging.Find(docs, emerging.Options{Bridge: bridge})
 	if len(groups) == 0 {
 		t.Fatal("no group found")
 	}
@@ -192,7 +201,7 @@ func TestFindRanksNewRumourFirst(t *testing.T) {
 		t.Errorf("wire group %v score %.2f growth %.2f; rumour score %.2f", wire.Items, wire.Score, wire.Growth, top.Score)
 	}
 	// Stable ids: the same input gives the same groups.
-	again := emerging.Find(docs, emerging.Options{})
+	again := emerging.Find(docs, emerging.Options{Bridge: bridge})
 	if again[0].ID != top.ID {
 		t.Errorf("group id changed between runs: %s then %s", top.ID, again[0].ID)
 	}
@@ -299,6 +308,7 @@ func TestRumourRanksFirstAmongCorpusTexts(t *testing.T) {
 	shared := testenv.Shared(t)
 	end := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	var docs []emerging.Doc
+	bridge := emerging.NewBridge(catalog.Default())
 	bg := map[string]int{}
 	bgDocs := 0
 	paths, _ := filepath.Glob(filepath.Join(shared, "corpus", "dev-*.jsonl"))
@@ -322,7 +332,7 @@ func TestRumourRanksFirstAmongCorpusTexts(t *testing.T) {
 				t.Fatalf("%s: %v", p, err)
 			}
 			if len(r.Labels) > 0 {
-				for _, term := range emerging.Terms(r.Text) {
+				for _, term := range emerging.Terms(r.Text, bridge) {
 					bg[term]++
 				}
 				bgDocs++
@@ -345,7 +355,7 @@ func TestRumourRanksFirstAmongCorpusTexts(t *testing.T) {
 			docs = append(docs, d)
 		}
 	}
-	groups := emerging.Find(docs, emerging.Options{Now: end, Background: bg, BackgroundDocs: bgDocs})
+	groups := emerging.Find(docs, emerging.Options{Now: end, Background: bg, BackgroundDocs: bgDocs, Bridge: bridge})
 	if len(groups) == 0 {
 		t.Fatal("no group found")
 	}
@@ -387,5 +397,35 @@ func TestFindDropsChainsWithoutACommonTheme(t *testing.T) {
 	}
 	if got := emerging.Find(chain(8), emerging.Options{}); len(got) != 0 {
 		t.Errorf("a chain of eight texts with no common terms was reported: %+v", got)
+	}
+}
+
+func TestBridgeJoinsOtherLanguagesThroughTheCatalog(t *testing.T) {
+	b := emerging.NewBridge(catalog.Default())
+	tests := []struct{ a, b string }{
+		{"watoto", "les enfants"},
+		{"silaha", "des armes"},
+		{"amolenge", "the children"},
+	}
+	for _, tc := range tests {
+		x, y := emerging.Terms(tc.a, b), emerging.Terms(tc.b, b)
+		if len(x) == 0 || !slices.Equal(x, y) {
+			t.Errorf("Terms(%q) = %v, Terms(%q) = %v; want the same terms", tc.a, x, tc.b, y)
+		}
+	}
+	if x, y := emerging.Terms("watoto", nil), emerging.Terms("enfants", nil); slices.Equal(x, y) {
+		t.Errorf("without a bridge, Swahili %v met French %v", x, y)
+	}
+	// Words that carry no topic stay out, whatever concept lists them.
+	if got := emerging.Terms("jamais pas not never wao bango", b); len(got) != 0 {
+		t.Errorf("negations gave terms %v", got)
+	}
+}
+
+func TestStemsFrenchPlurals(t *testing.T) {
+	for in, want := range map[string]string{"réseaux": "reseau", "sociaux": "social", "journaux": "journal", "villes": "ville"} {
+		if got := emerging.Terms(in, nil); len(got) != 1 || got[0] != want {
+			t.Errorf("Terms(%q) = %v, want [%s]", in, got, want)
+		}
 	}
 }

@@ -34,7 +34,7 @@ var stop = func() map[string]bool {
 		depuis apres avant aussi encore deja tres bien ici ou dont quand comment pourquoi car donc
 		ni soit entre contre sans sous chez vers hier aujourd hui semaine jour jours annee dit disent
 		affirme affirment selon notre nos votre vos mon ma mes ton ta tes meme autres autre quelques
-		c d l qu s n j m t
+		c d l qu s n j m t no none never nothing nobody jamais aucun aucune rien personne
 		wa kwa ni za katika kuwa hiyo huo kwamba wao sana bado tena watu hii hawa yetu zao lakini pia baada wakati kama
 		hakuna kila iko huko wanasema kwenye imesema na ya la cha vya wa za
 		ezali bazali mpo te oyo biso bango ba lokola kaka mpe kasi elobi bato moto eloko lelo bandeko tokoki boye nyonso
@@ -64,7 +64,7 @@ var bilingual = map[string]string{
 	"peacekeep": "peacekeeper", "soldat": "soldier", "soldier": "soldier", "troupe": "troop", "troop": "troop",
 	"militaire": "soldier", "forces": "force", "force": "force", "mission": "mission",
 	// places, people and things rumours are about
-	"enfant": "child", "child": "child", "bebe": "baby", "baby": "baby", "babies": "baby", "femme": "woman", "women": "woman", "woman": "woman",
+	"enfant": "child", "child": "child", "children": "child", "bebe": "baby", "baby": "baby", "babies": "baby", "femme": "woman", "women": "woman", "woman": "woman",
 	"village": "village", "villag": "village", "chef": "chief", "chief": "chief", "eglise": "church", "church": "church",
 	"ecole": "school", "school": "school", "hopital": "hospital", "hospital": "hospital", "marche": "market", "market": "market",
 	"puits": "well", "wells": "well", "eau": "water", "eaux": "water", "water": "water", "riviere": "river", "fleuve": "river", "river": "river",
@@ -114,7 +114,7 @@ var inflections = func() map[string]bool {
 
 // canonical returns the shared term for a normalised word, or "" when the
 // word is too short, a number or a function word.
-func canonical(w string) string {
+func canonical(w string, b *Bridge) string {
 	if stop[w] {
 		return ""
 	}
@@ -131,6 +131,10 @@ func canonical(w string) string {
 	}
 	if digits {
 		return ""
+	}
+	// The catalog's concepts first: they span every language it speaks.
+	if c := b.lookup(w); c != "" {
+		return c
 	}
 	for k := len(w); k >= 3; k-- {
 		if v, ok := bilingual[w[:k]]; ok && inflections[w[k:]] {
@@ -153,8 +157,10 @@ func stem(w string) string {
 		return w[:n-1]
 	case n > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss"):
 		return w[:n-1]
-	case n > 3 && strings.HasSuffix(w, "x") && strings.HasSuffix(w, "aux"):
-		return w[:n-1] + "l"
+	case n > 4 && strings.HasSuffix(w, "eaux"):
+		return w[:n-1]
+	case n > 4 && strings.HasSuffix(w, "aux"):
+		return w[:n-3] + "al"
 	}
 	return w
 }

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/veille-project/veille/classifiers/catalog"
 	"github.com/veille-project/veille/classifiers/emerging"
 	"github.com/veille-project/veille/pipeline/alert"
 	"github.com/veille-project/veille/pipeline/bus"
@@ -81,7 +82,13 @@ func runEmerging(ctx context.Context, args []string) error {
 		}
 	}
 	now := time.Now().UTC()
-	opts := emerging.Options{Recent: rec, MinItems: *minItems, MinShared: *minShared}
+	cat := catalog.Default()
+	if cfg.Catalog != "" {
+		if cat, err = catalog.LoadDir(cfg.Catalog); err != nil {
+			return err
+		}
+	}
+	opts := emerging.Options{Recent: rec, MinItems: *minItems, MinShared: *minShared, Bridge: emerging.NewBridge(cat)}
 	if *draft == "" {
 		opts.Limit = *limit
 	}

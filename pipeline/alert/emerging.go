@@ -25,9 +25,10 @@ type SQLStore interface {
 const MaxEmergingItems = 20000
 
 // Candidates reads the items published in [since, until): those with no
-// flag that speak of a mission become docs, and the terms of all of them
-// make the background that weighs salient terms.
-func Candidates(ctx context.Context, s SQLStore, since, until time.Time) (docs []emerging.Doc, bg map[string]int, bgDocs int, err error) {
+// flag that speak of a mission become docs, and the terms (through the
+// bridge b, which may be nil) of the flagged ones make the background that
+// weighs salient terms.
+func Candidates(ctx context.Context, s SQLStore, since, until time.Time, b *emerging.Bridge) (docs []emerging.Doc, bg map[string]int, bgDocs int, err error) {
 	db := s.Database()
 	where := "published >= " + storage.Time(since) + " AND published < " + storage.Time(until)
 	sql := "SELECT id, text, lang, source, station, published, id IN (SELECT item_id FROM " + db + ".flags FINAL WHERE " + where + ") AS flagged FROM " +
@@ -42,7 +43,7 @@ func Candidates(ctx context.Context, s SQLStore, since, until time.Time) (docs [
 			return nil, nil, 0, fmt.Errorf("alert: emerging: read items: %d columns, want 7", len(r))
 		}
 		if r[6] == "1" || r[6] == "true" {
-			for _, t := range emerging.Terms(r[1]) {
+			for _, t := range emerging.Terms(r[1], b) {
 				bg[t]++
 			}
 			bgDocs++
@@ -60,7 +61,7 @@ func Candidates(ctx context.Context, s SQLStore, since, until time.Time) (docs [
 // Emerging returns the emerging groups of [since, until) that no reviewer
 // dismissed, highest score first. dismissed may be nil.
 func Emerging(ctx context.Context, s SQLStore, dismissed *Dismissals, since, until time.Time, opts emerging.Options) ([]emerging.Group, error) {
-	docs, bg, bgDocs, err := Candidates(ctx, s, since, until)
+	docs, bg, bgDocs, err := Candidates(ctx, s, since, until, opts.Bridge)
 	if err != nil {
 		return nil, err
 	}

@@ -61,7 +61,7 @@ func TestEmergingFromStore(t *testing.T) {
 	}
 	now := time.Date(2026, 8, 10, 12, 0, 0, 0, time.UTC)
 	since := now.Add(-48 * time.Hour)
-	docs, _, bgDocs, err := alert.Candidates(ctx, store, since, now.Add(time.Second))
+	docs, _, bgDocs, err := alert.Candidates(ctx, store, since, now.Add(time.Second), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

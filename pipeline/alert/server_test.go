@@ -34,7 +34,7 @@ func TestCandidatesOnClickHouseServer(t *testing.T) {
 		Source: flagged.Source, Lang: flagged.Lang, Mission: "MONUSCO", Published: flagged.Published}}); err != nil {
 		t.Fatal(err)
 	}
-	docs, _, bgDocs, err := alert.Candidates(ctx, db, end.Add(-48*time.Hour), end.Add(time.Second))
+	docs, _, bgDocs, err := alert.Candidates(ctx, db, end.Add(-48*time.Hour), end.Add(time.Second), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

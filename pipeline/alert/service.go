@@ -68,7 +68,12 @@ func (w *EarlyWarning) Groups(ctx context.Context, span time.Duration) ([]emergi
 		return nil, ErrNoSQL
 	}
 	now := w.Now().UTC()
-	return Emerging(ctx, w.store, w.dismissed, now.Add(-span), now.Add(time.Second), w.Options)
+	opts := w.Options
+	// The live catalog bridges the languages: promoted entries included.
+	if c, ok := w.matcher.(interface{ Catalog() *catalog.Catalog }); ok && opts.Bridge == nil {
+		opts.Bridge = emerging.NewBridge(c.Catalog())
+	}
+	return Emerging(ctx, w.store, w.dismissed, now.Add(-span), now.Add(time.Second), opts)
 }
 
 // Group returns one emerging group of the last span, or ErrNotFound.
