@@ -5,7 +5,7 @@ SHARED ?= $(abspath ../shared)
 CHDB_LIB := $(CURDIR)/.cache/chdb/26.5.3/libchdb.so
 export CHDB_LIB_PATH ?= $(CHDB_LIB)
 
-.PHONY: all setup setup-test build demo test vet unit eval bench cluster clean
+.PHONY: all setup setup-test test-deps build demo test vet unit eval bench cluster clean
 
 all: build
 
@@ -26,14 +26,18 @@ demo: build
 	./bin/veille demo
 
 ## test: vet, unit and integration tests with the race detector, then the classifier's quality gate
-test: setup vet unit eval
+test: setup test-deps vet unit eval
+
+# Best effort outside CI (needs root); .ci/run installs them first.
+test-deps:
+	-@./scripts/setup-test-deps.sh
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n "$$unformatted" ]]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
 unit:
-	$(GO) test -race -timeout 15m ./...
+	$(GO) test -race -timeout 15m ./... ./testdata/demo/
 
 ## eval: fail when the classifier drops below its targets on the dev corpus
 eval: build

@@ -251,6 +251,9 @@ start() {
 			port=$((port + 1))
 		fi
 		mkdir -p "$DIR/$name"
+		# `veille classify` alone is the JSONL filter; the worker is --stage.
+		local extra=()
+		[[ $cmd == classify ]] && extra=(--stage)
 		# serve answers on VEILLE_LISTEN; the other stages serve /healthz,
 		# /readyz and /metrics on VEILLE_OPS.
 		launch "$name" "$DIR/logs/$name.log" env \
@@ -260,7 +263,7 @@ start() {
 			VEILLE_LISTEN="$listen" \
 			VEILLE_OPS="$ops" \
 			VEILLE_DATA="$DIR/$name" \
-			"$ROOT/bin/veille" "$cmd" "${args[@]}"
+			"$ROOT/bin/veille" "$cmd" "${extra[@]}" "${args[@]}"
 		# One at a time: the first stage declares the streams, the next
 		# ones find them.
 		wait_for "$name" 30 stage_up "$name" "$listen"

@@ -161,6 +161,20 @@ func (b *Bus) PublishItem(ctx context.Context, it storage.Item) error {
 	return nil
 }
 
+// PublishItemAsync publishes an item without waiting; the caller waits on
+// the future (benchmarks and bulk loads).
+func (b *Bus) PublishItemAsync(it storage.Item) (jetstream.PubAckFuture, error) {
+	data, err := json.Marshal(it)
+	if err != nil {
+		return nil, fmt.Errorf("bus: encode item %s: %w", it.ID, err)
+	}
+	f, err := b.JS.PublishAsync(SubjectItems+"."+token(it.Kind), data, jetstream.WithMsgID(ItemMsgID(it)))
+	if err != nil {
+		return nil, fmt.Errorf("bus: publish item %s: %w", it.ID, err)
+	}
+	return f, nil
+}
+
 // ClassifiedMsgID names one classification of one item version.
 func ClassifiedMsgID(c Classified, version string) string {
 	return "cls:" + c.Item.ID + ":" + c.Item.ContentHash + ":" + version

@@ -27,7 +27,7 @@ import (
 type Classify struct {
 	Bus        *bus.Bus
 	Classifier classifiers.Classifier
-	Batch      int // messages fetched at a time (default 256)
+	Batch      int // messages fetched at a time (default 1000)
 	Workers    int // parallel classifications (default GOMAXPROCS)
 	Log        *slog.Logger
 }
@@ -35,7 +35,7 @@ type Classify struct {
 // Run works until ctx ends. The batch in hand when ctx ends is finished.
 func (c *Classify) Run(ctx context.Context) error {
 	if c.Batch <= 0 {
-		c.Batch = 256
+		c.Batch = 1000
 	}
 	if c.Workers <= 0 {
 		c.Workers = runtime.GOMAXPROCS(0)
@@ -45,6 +45,18 @@ func (c *Classify) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Two fetch loops: one classifies while the other waits on the stream's
+	// acknowledgements, so neither the CPU nor the bus sits idle.
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.loop(ctx, log, cons) }()
+	}
+	wg.Wait()
+	return nil
+}
+
+func (c *Classify) loop(ctx context.Context, log *slog.Logger, cons jetstream.Consumer) {
 	for ctx.Err() == nil {
 		msgs, err := fetch(ctx, cons, c.Batch, time.Second)
 		if err != nil {
@@ -60,7 +72,6 @@ func (c *Classify) Run(ctx context.Context) error {
 		c.handle(done, log, msgs)
 		cancel()
 	}
-	return nil
 }
 
 type classified struct {

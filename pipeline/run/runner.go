@@ -56,13 +56,22 @@ func Open(ctx context.Context, cfg config.Config, name string) (*Runner, error) 
 		return nil, err
 	}
 	r.Bus = b
-	setup, cancel := context.WithTimeout(ctx, 30*time.Second)
+	// On a fresh cluster several processes declare the streams at once and
+	// the first declarations can time out while the meta leader settles.
+	setup, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	if err := b.Setup(setup, cfg.Replicas); err != nil {
-		r.Close()
-		return nil, err
+	for attempt := 1; ; attempt++ {
+		err = b.Setup(setup, cfg.Replicas)
+		if err == nil {
+			return r, nil
+		}
+		if setup.Err() != nil {
+			r.Close()
+			return nil, err
+		}
+		r.Log.Warn("declaring streams; retrying", "attempt", attempt, "err", err)
+		sleep(setup, time.Duration(attempt)*500*time.Millisecond)
 	}
-	return r, nil
 }
 
 // OpenStore opens the configured ClickHouse backend and applies migrations.
