@@ -443,6 +443,9 @@ func matchSlots(r *rule, hs []hit) ([]hit, bool) {
 // conjunctions do not separate a doer from its verb ("the UPC and shoot").
 var conjunctions = map[string]bool{"and": true, "et": true, "na": true, "و": true, "then": true, "puis": true}
 
+// byWords introduce the doer of a passive verb.
+var byWords = map[string]bool{"by": true, "par": true, "na": true, "من": true, "بيد": true}
+
 // otherAgent reports whether one of the rule's agent_not concepts ends
 // right before the verb hit (at most one word between, not a conjunction).
 func (d *docView) otherAgent(r *rule, chosen, hs []hit) bool {
@@ -459,6 +462,10 @@ func (d *docView) otherAgent(r *rule, chosen, hs []hit) bool {
 			}
 			gap := v.t0 - h.t1
 			if gap == 0 || (gap == 1 && !conjunctions[d.toks[h.t1].s]) {
+				return true
+			}
+			// Passive with the doer after the verb: "massacred by the ADF".
+			if after := h.t0 - v.t1; after >= 1 && after <= 3 && byWords[d.toks[h.t0-1].s] {
 				return true
 			}
 		}
