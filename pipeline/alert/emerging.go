@@ -116,7 +116,12 @@ func (d *Dismissals) List(ctx context.Context) ([]Dismissal, error) {
 		return nil, fmt.Errorf("alert: list dismissals: %w", err)
 	}
 	var out []Dismissal
+	seen := map[string]bool{}
 	for key := range lister.Keys() {
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
 		var x Dismissal
 		ok, err := getJSON(ctx, d.kv, key, &x)
 		if err != nil {

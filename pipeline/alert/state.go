@@ -138,7 +138,12 @@ func (l *Log) list(ctx context.Context, n int, keep func(*Record) bool) ([]Recor
 		return nil, fmt.Errorf("alert: list alerts: %w", err)
 	}
 	var out []Record
+	seen := map[string]bool{} // a listing may repeat a key being written
 	for key := range lister.Keys() {
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
 		var r Record
 		ok, err := getJSON(ctx, l.kv, key, &r)
 		if err != nil {
