@@ -138,6 +138,9 @@ func TestMentionsMission(t *testing.T) {
 		{"les peacekeepers de la Minusca", true},
 		{"Selon l'ONU, la situation est calme", true},
 		{"The market reopened after the rain.", false},
+		{"Walinda amani wanasema", true},
+		{"قالت قوات حفظ السلام", true},
+		{"قالت الأمم المتحدة", true},
 	}
 	for _, tc := range tests {
 		if got := emerging.MentionsMission(tc.text); got != tc.want {

@@ -118,8 +118,7 @@ func canonical(w string, b *Bridge) string {
 	if stop[w] {
 		return ""
 	}
-	// Mission acronyms are terms whatever their length.
-	if len(w) < 3 && w != "un" {
+	if len(w) < 3 {
 		return ""
 	}
 	digits := true
@@ -166,7 +165,11 @@ func stem(w string) string {
 }
 
 // missionMention finds a mention of a UN mission, peacekeepers or the UN.
-var missionMention = regexp.MustCompile(`(?i)\b(minusma|minusca|monusco|monuc|unmiss|minuss|unifil|finul|unisfa|fisnua|peace-?keep\w*|blue helmets?|casques? bleus?|united nations|nations unies|onu|onusien\w*|mission de l.onu)\b`)
+var missionMention = regexp.MustCompile(`(?i)\b(minusma|minusca|monusco|monuc|unmiss|minuss|unifil|finul|unisfa|fisnua|peace-?keep\w*|blue helmets?|casques? bleus?|united nations|nations unies|onu|onusien\w*|mission de l.onu|walinda amani|mlinda amani|umoja wa mataifa)\b`)
+
+// arabicMention are the Arabic names of the missions and peacekeepers, as
+// normalised (Arabic script has no \b in Go's regexp).
+var arabicMention = []string{"مينوسما", "مينوسكا", "مونوسكو", "يونيفيل", "الامم المتحده", "حفظ السلام", "القبعات الزرق", "الخوذ الزرق"}
 
 // upperUN is "UN" written in capitals: in lower case it is a French article.
 var upperUN = regexp.MustCompile(`\bUN\b|\bU\.N\.`)
@@ -177,5 +180,14 @@ func MentionsMission(text string) bool {
 	if upperUN.MatchString(text) {
 		return true
 	}
-	return missionMention.MatchString(match.Normalize(text).Norm)
+	norm := match.Normalize(text).Norm
+	if missionMention.MatchString(norm) {
+		return true
+	}
+	for _, m := range arabicMention {
+		if strings.Contains(norm, m) {
+			return true
+		}
+	}
+	return false
 }
