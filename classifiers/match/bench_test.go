@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/veille-project/veille/classifiers"
+	"github.com/veille-project/veille/classifiers/catalog"
+	"github.com/veille-project/veille/classifiers/match"
 )
 
 func benchDocs() ([]classifiers.Doc, int) {
@@ -55,4 +57,22 @@ func BenchmarkClassifyParallel(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds()/(1<<20), "MB/s")
+}
+
+// BenchmarkEntities measures the optional entity extraction on one flagged
+// English text, to compare with BenchmarkClassify.
+func BenchmarkEntities(b *testing.B) {
+	m, err := match.New(catalog.Default(), match.WithEntities())
+	if err != nil {
+		b.Fatal(err)
+	}
+	text := "Residents of Bambari told Radio Ndeke Luka that MINUSCA soldiers sold rifles to the UPC near Ippy, a claim Valentine Rugwabiza's mission denied in Bangui."
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.Classify(ctx, classifiers.Doc{Text: text, Lang: "en"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(text))*float64(b.N)/b.Elapsed().Seconds()/(1<<20), "MB/s")
 }

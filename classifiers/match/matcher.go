@@ -166,17 +166,21 @@ func compile(cat *catalog.Catalog) (*compiled, error) {
 // Matcher classifies texts with a compiled catalog. It is safe for
 // concurrent use; Swap replaces the catalog atomically.
 type Matcher struct {
-	cur  atomic.Pointer[compiled]
-	pool sync.Pool
+	cur      atomic.Pointer[compiled]
+	pool     sync.Pool
+	entities bool
 }
 
 // New compiles the catalog.
-func New(cat *catalog.Catalog) (*Matcher, error) {
+func New(cat *catalog.Catalog, opts ...Option) (*Matcher, error) {
 	c, err := compile(cat)
 	if err != nil {
 		return nil, err
 	}
 	m := &Matcher{}
+	for _, o := range opts {
+		o(m)
+	}
 	m.cur.Store(c)
 	m.pool.New = func() any { return &state{} }
 	return m, nil
@@ -254,6 +258,12 @@ func (m *Matcher) Classify(ctx context.Context, doc classifiers.Doc) (classifier
 		return res, nil
 	}
 	res.Flags = d.flags(firings, doc, cueStarts)
+	if m.entities && lang == "en" && len(res.Flags) > 0 {
+		ents := entities(doc.Text)
+		for i := range res.Flags {
+			res.Flags[i].Entities = ents
+		}
+	}
 	return res, nil
 }
 

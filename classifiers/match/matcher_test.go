@@ -10,6 +10,7 @@ import (
 
 	"github.com/veille-project/veille/classifiers"
 	"github.com/veille-project/veille/classifiers/catalog"
+	"github.com/veille-project/veille/classifiers/match"
 	"github.com/veille-project/veille/classifiers/transcript"
 )
 
@@ -163,4 +164,25 @@ func TestClassifyHonoursContext(t *testing.T) {
 	if _, err := m.Classify(ctx, classifiers.Doc{Text: "x"}); err == nil {
 		t.Error("Classify with a cancelled context should fail")
 	}
+}
+
+func TestEntitiesOnlyWhenAsked(t *testing.T) {
+	text := "In Bangui, MINUSCA soldiers sold rifles to the UPC rebels near Bambari, residents told Radio Ndeke Luka."
+	plain := newMatcher(t)
+	f, ok := find(classify(t, plain, text, "en"), "weapons-to-armed-groups")
+	if !ok {
+		t.Fatal("no flag")
+	}
+	if len(f.Entities) != 0 {
+		t.Errorf("entities without the option: %v", f.Entities)
+	}
+	m, err := match.New(catalog.Default(), match.WithEntities())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ = find(classify(t, m, text, "en"), "weapons-to-armed-groups")
+	if len(f.Entities) == 0 {
+		t.Error("no entities with WithEntities")
+	}
+	t.Logf("entities: %v", f.Entities)
 }

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/veille-project/veille/classifiers"
+	"github.com/veille-project/veille/classifiers/match"
 )
 
 // maxClassifyLine bounds one input line of `veille classify`.
@@ -43,10 +44,15 @@ func runClassify(ctx context.Context, args []string) error {
 	fs := newFlags("classify")
 	catDir := fs.String("catalog", "", "catalog directory layered over the embedded catalog")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parallel classifiers (output keeps input order)")
+	ents := fs.Bool("entities", false, "name places, people and organisations in flagged English texts (slow)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	m, err := newMatcher(*catDir)
+	var opts []match.Option
+	if *ents {
+		opts = append(opts, match.WithEntities())
+	}
+	m, err := newMatcher(*catDir, opts...)
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ func runEval(ctx context.Context, args []string) error {
 	return nil
 }
 
-func newMatcher(dir string) (*match.Matcher, error) {
+func newMatcher(dir string, opts ...match.Option) (*match.Matcher, error) {
 	cat := catalog.Default()
 	if dir != "" {
 		var err error
@@ -94,5 +94,5 @@ func newMatcher(dir string) (*match.Matcher, error) {
 			return nil, err
 		}
 	}
-	return match.New(cat)
+	return match.New(cat, opts...)
 }
