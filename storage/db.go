@@ -98,10 +98,14 @@ func (d *DB) t(table string) string { return d.db + "." + table }
 // (published is fixed at an item's first sight, see firstPublished), and a
 // partition already merged to one part is then read without merging.
 func (d *DB) query(ctx context.Context, sql string) ([][]string, error) {
+	return d.c.Query(ctx, d.settings(sql))
+}
+
+func (d *DB) settings(sql string) string {
 	if d.caps.finalPerPartition && strings.Contains(sql, " FINAL") {
 		sql += " SETTINGS do_not_merge_across_partitions_select_final = 1"
 	}
-	return d.c.Query(ctx, sql)
+	return sql
 }
 
 // firstPublished returns the stored publication time of those of ids that

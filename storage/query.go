@@ -380,7 +380,7 @@ func (d *DB) Export(ctx context.Context, q TrendQuery, format string, w io.Write
 		if err != nil {
 			return err
 		}
-		if err := d.c.QueryFormat(ctx, sql, "Parquet", w); err != nil {
+		if err := d.c.QueryFormat(ctx, d.settings(sql), "Parquet", w); err != nil {
 			return fmt.Errorf("storage: export parquet: %w", err)
 		}
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -220,7 +221,16 @@ func (d *DB) applyRetention(ctx context.Context) error {
 	if days < 1 {
 		days = 1
 	}
+	rows, err := d.c.Query(ctx, "SELECT create_table_query FROM system.tables WHERE database = "+Quote(d.db)+" AND name = 'items'")
+	if err != nil {
+		return fmt.Errorf("storage: text retention: %w", err)
+	}
 	for _, col := range []string{"text", "html", "cues"} {
+		// Setting a TTL rewrites the table's parts: only when it changes.
+		re := regexp.MustCompile("`?" + col + "`? String TTL published \\+ toIntervalDay\\(" + strconv.FormatInt(days, 10) + "\\)")
+		if len(rows) == 1 && re.MatchString(rows[0][0]) {
+			continue
+		}
 		stmt := fmt.Sprintf("ALTER TABLE %s.items MODIFY COLUMN %s String TTL published + toIntervalDay(%d)", d.db, col, days)
 		if err := d.c.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("storage: text retention on items.%s: %w", col, err)

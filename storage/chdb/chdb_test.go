@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -92,5 +93,33 @@ func TestTextRetentionTTL(t *testing.T) {
 		if got.Item.Text != tc.text {
 			t.Errorf("item %s text after TTL = %q, want %q", tc.id, got.Item.Text, tc.text)
 		}
+	}
+}
+
+// TestTextRetentionSetOnce checks the form in which the engine reports a
+// column TTL, which Open reads to set the TTL only when it changes.
+func TestTextRetentionSetOnce(t *testing.T) {
+	ctx := context.Background()
+	name := fmt.Sprintf("test_%d", dbSeq.Add(1))
+	opts := storage.Options{Database: name, TextRetention: 10 * 24 * time.Hour}
+	for i := 0; i < 2; i++ {
+		conn, err := chdb.Open(dataDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := storage.New(ctx, conn, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := conn.Query(ctx, "SELECT create_table_query FROM system.tables WHERE database = '"+name+"' AND name = 'items'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, col := range []string{"text", "html", "cues"} {
+			if want := "`" + col + "` String TTL published + toIntervalDay(10)"; len(rows) != 1 || !strings.Contains(rows[0][0], want) {
+				t.Fatalf("open %d: items table %q lacks %q", i+1, rows, want)
+			}
+		}
+		db.Close()
 	}
 }
