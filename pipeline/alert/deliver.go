@@ -115,8 +115,12 @@ func newWebhook(g *guard, timeout time.Duration) *webhook {
 	}}
 }
 
-// WebhookBody is the JSON posted to a webhook.
+// WebhookBody is the JSON posted to a webhook. Type and Context make it a
+// legacy Teams MessageCard; Slack and Mattermost read Text and ignore the
+// rest.
 type WebhookBody struct {
+	Type    string  `json:"@type"`
+	Context string  `json:"@context"`
 	Text    string  `json:"text"`
 	Title   string  `json:"title"`
 	Summary string  `json:"summary"`
@@ -138,7 +142,7 @@ func (w *webhook) send(ctx context.Context, rawURL string, rec *Record) error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("alert: webhook %s: want an http or https url", webhookTarget(rawURL))
 	}
-	body := WebhookBody{Text: chatSafe(rec.Text), Title: chatSafe(rec.Subject), Summary: chatSafe(rec.Subject), Alert: withoutDeliveries(rec)}
+	body := WebhookBody{Type: "MessageCard", Context: "https://schema.org/extensions", Text: chatSafe(rec.Text), Title: chatSafe(rec.Subject), Summary: chatSafe(rec.Subject), Alert: withoutDeliveries(rec)}
 	b, err := json.Marshal(body)
 	if err != nil {
 		return fmt.Errorf("alert: encode webhook body: %w", err)

@@ -219,7 +219,7 @@ func TestReplaySurgeAlertsOnce(t *testing.T) {
 			t.Errorf("webhook target %q shows the url's secret path", d.Target)
 		}
 	}
-	if len(bodies) > 0 && (bodies[0].Alert == nil || bodies[0].Alert.Narrative != "replay-weapons" || !strings.Contains(bodies[0].Text, "Hausse")) {
+	if len(bodies) > 0 && (bodies[0].Type != "MessageCard" || bodies[0].Alert == nil || bodies[0].Alert.Narrative != "replay-weapons" || !strings.Contains(bodies[0].Text, "Hausse")) {
 		t.Errorf("webhook body: %+v", bodies[0])
 	}
 
