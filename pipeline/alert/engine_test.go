@@ -502,3 +502,54 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestRunEvaluatesEveryInterval runs the engine's loop on a fast interval:
+// many evaluations, one alert, and Run returns when its context ends.
+func TestRunEvaluatesEveryInterval(t *testing.T) {
+	ctx := testCtx(t)
+	t7 := time.Date(2026, 6, 7, 8, 0, 0, 0, time.UTC)
+	var rows []flagged
+	for i := 0; i < 4; i++ {
+		rows = append(rows, flagged{id: fmt.Sprintf("rn-%d", i), narrative: "run-narrative", mission: "MONUSCO", lang: "en",
+			source: "s", stance: "assert", evidence: "claim", score: 0.8, at: t7.Add(time.Duration(i) * time.Minute)})
+	}
+	insert(t, rows)
+	hook := newReceiver(t, 0)
+	opts := engineOptions(config.AlertRule{Name: "run", Narratives: []string{"run-narrative"}, Threshold: 3, Webhook: hook.srv.URL})
+	opts.Interval = 20 * time.Millisecond
+	var mu sync.Mutex
+	ticks := 0
+	opts.Now = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		ticks++
+		return t7.Add(10*time.Minute + time.Duration(ticks)*time.Second)
+	}
+	eng, err := alert.New(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := counter(t, "veille_alert_evaluations_total")
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(runCtx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for counter(t, "veille_alert_evaluations_total")-before < 5 {
+		if time.Now().After(deadline) {
+			t.Fatal("fewer than 5 evaluations in 20s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	if hits, bodies, _ := hook.snapshot(); hits != 1 || len(bodies) != 1 {
+		t.Errorf("webhook got %d requests over many evaluations, want 1", hits)
+	}
+}
