@@ -46,6 +46,22 @@ var (
 	ErrClosed = errors.New("storage: closed")
 )
 
+// transientCodes are ClickHouse exception codes worth a retry.
+var transientCodes = map[int]bool{
+	159: true, // TIMEOUT_EXCEEDED
+	202: true, // TOO_MANY_SIMULTANEOUS_QUERIES
+	203: true, // NO_FREE_CONNECTION
+	209: true, // SOCKET_TIMEOUT
+	210: true, // NETWORK_ERROR
+	241: true, // MEMORY_LIMIT_EXCEEDED
+	252: true, // TOO_MANY_PARTS
+	394: true, // QUERY_WAS_CANCELLED
+}
+
+// TransientCode reports whether a ClickHouse exception code marks a failure
+// worth retrying (see ErrTransient).
+func TransientCode(code int) bool { return transientCodes[code] }
+
 // Quote returns s as a ClickHouse string literal. Backslash and quote are
 // escaped and every control byte is written as \xHH, so the literal holds no
 // raw newline or NUL; other bytes pass through unchanged. All values that

@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,9 +103,22 @@ func (c *Conn) run(ctx context.Context, sql, format string) ([]byte, error) {
 	}
 	out, err := query(session, sql, format)
 	if err != nil {
-		return nil, fmt.Errorf("chdb: %w", err)
+		return nil, classify(err)
 	}
 	return out, nil
+}
+
+var codeRe = regexp.MustCompile(`^Code: (\d+)\.`)
+
+// classify wraps err with storage.ErrTransient when its ClickHouse code
+// says a retry may succeed (too many parts, memory limit, timeout).
+func classify(err error) error {
+	if m := codeRe.FindStringSubmatch(err.Error()); m != nil {
+		if code, _ := strconv.Atoi(m[1]); storage.TransientCode(code) {
+			return fmt.Errorf("chdb: %w: %w", storage.ErrTransient, err)
+		}
+	}
+	return fmt.Errorf("chdb: %w", err)
 }
 
 // Name is "chdb".

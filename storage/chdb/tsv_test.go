@@ -1,8 +1,11 @@
 package chdb
 
 import (
+	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/veille-project/veille/storage"
 )
 
 func TestParseTSV(t *testing.T) {
@@ -30,6 +33,23 @@ func TestAppendJSONString(t *testing.T) {
 	} {
 		if got := string(appendJSONString(nil, tc.in)); got != tc.want {
 			t.Errorf("appendJSONString(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestClassify(t *testing.T) {
+	for _, tc := range []struct {
+		msg       string
+		transient bool
+	}{
+		{"Code: 252. DB::Exception: Too many parts (300). (TOO_MANY_PARTS)", true},
+		{"Code: 241. DB::Exception: Memory limit exceeded", true},
+		{"Code: 62. DB::Exception: Syntax error", false},
+		{"something else", false},
+	} {
+		err := classify(errors.New(tc.msg))
+		if got := errors.Is(err, storage.ErrTransient); got != tc.transient {
+			t.Errorf("classify(%q) transient = %v, want %v", tc.msg, got, tc.transient)
 		}
 	}
 }

@@ -166,18 +166,6 @@ func (c *Conn) Insert(ctx context.Context, table string, cols []string, rows [][
 // Close closes the pool.
 func (c *Conn) Close() error { return c.conn.Close() }
 
-// transientCodes are server exception codes worth a retry.
-var transientCodes = map[int32]bool{
-	159: true, // TIMEOUT_EXCEEDED
-	202: true, // TOO_MANY_SIMULTANEOUS_QUERIES
-	203: true, // NO_FREE_CONNECTION
-	209: true, // SOCKET_TIMEOUT
-	210: true, // NETWORK_ERROR
-	241: true, // MEMORY_LIMIT_EXCEEDED
-	252: true, // TOO_MANY_PARTS
-	394: true, // QUERY_WAS_CANCELLED
-}
-
 // classify wraps err with storage.ErrTransient when a retry may succeed.
 func classify(err error) error {
 	if err == nil {
@@ -185,7 +173,7 @@ func classify(err error) error {
 	}
 	var ex *clickhouse.Exception
 	if errors.As(err, &ex) {
-		if transientCodes[ex.Code] {
+		if storage.TransientCode(int(ex.Code)) {
 			return fmt.Errorf("%w: %w", storage.ErrTransient, err)
 		}
 		return err
