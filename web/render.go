@@ -54,7 +54,7 @@ func (p page) Day(t time.Time) string {
 	return t.UTC().Format("2006-01-02")
 }
 
-var pages = []string{"login", "error", "queue", "item", "check", "trends", "sources", "catalog", "users"}
+var pages = []string{"login", "error", "queue", "item", "check", "trends", "sources", "catalog", "users", "alerts", "emerging", "promote"}
 
 func (a *app) parseTemplates() error {
 	a.tmpl = map[string]*template.Template{}
@@ -83,6 +83,8 @@ func (a *app) nav(u *session, path string) []navLink {
 		{"/queue", "nav_queue", rolesReview},
 		{"/check", "nav_check", rolesRadio},
 		{"/trends", "nav_trends", rolesAnalyst},
+		{"/alerts", "nav_alerts", rolesAlerts},
+		{"/emerging", "nav_emerging", rolesReview},
 		{"/sources", "nav_sources", rolesAdmin},
 		{"/catalog", "nav_catalog", rolesAdmin},
 		{"/users", "nav_users", rolesAdmin},

@@ -65,7 +65,12 @@ type Options struct {
 	Classifier classifiers.Classifier
 	Catalog    Catalog
 	Sources    Sources // nil: no sources configured
-	Logger     *slog.Logger
+	// Alerts is the surge alert log; nil: the alerts page says alerts are
+	// not configured.
+	Alerts Alerts
+	// Emerging finds and promotes emerging rumours; nil: not configured.
+	Emerging Emerging
+	Logger   *slog.Logger
 	// SecureCookies marks cookies Secure; true unless serving plain HTTP on
 	// loopback.
 	SecureCookies bool
@@ -201,6 +206,8 @@ var (
 	rolesRadio   = []string{storage.RoleRadio}
 	rolesAnalyst = []string{storage.RoleAnalyst}
 	rolesAdmin   = []string{storage.RoleAdmin}
+	// Alerts hold counts and names, no item text: analysts may read them.
+	rolesAlerts = []string{storage.RoleReviewer, storage.RoleAnalyst}
 )
 
 func (a *app) routeTable() []route {
@@ -222,6 +229,12 @@ func (a *app) routeTable() []route {
 		{method: "GET", pattern: "/trends", roles: rolesAnalyst, h: a.trendsPage},
 		{method: "GET", pattern: "/trends/download", roles: rolesAnalyst, h: a.trendsDownload},
 
+		{method: "GET", pattern: "/alerts", roles: rolesAlerts, h: a.alertsPage},
+		{method: "GET", pattern: "/emerging", roles: rolesReview, h: a.emergingPage},
+		{method: "POST", pattern: "/emerging/{id}/dismiss", roles: rolesReview, h: a.dismissSubmit},
+		{method: "GET", pattern: "/emerging/{id}/promote", roles: rolesAdmin, h: a.promotePage},
+		{method: "POST", pattern: "/emerging/{id}/promote", roles: rolesAdmin, h: a.promoteSubmit},
+
 		{method: "GET", pattern: "/sources", roles: rolesAdmin, h: a.sourcesPage},
 		{method: "GET", pattern: "/catalog", roles: rolesAdmin, h: a.catalogPage},
 		{method: "GET", pattern: "/users", roles: rolesAdmin, h: a.usersPage},
@@ -239,6 +252,11 @@ func (a *app) routeTable() []route {
 		{method: "GET", pattern: "/api/v1/rising", api: true, roles: rolesAnalyst, h: a.apiRising},
 		{method: "GET", pattern: "/api/v1/spread/{narrative}", api: true, roles: rolesAnalyst, h: a.apiSpread},
 		{method: "GET", pattern: "/api/v1/export", api: true, roles: rolesAnalyst, h: a.apiExport},
+		{method: "GET", pattern: "/api/v1/alerts", api: true, roles: rolesAlerts, h: a.apiAlerts},
+		{method: "GET", pattern: "/api/v1/emerging", api: true, roles: rolesReview, h: a.apiEmerging},
+		{method: "POST", pattern: "/api/v1/emerging/{id}/dismiss", api: true, roles: rolesReview, h: a.apiDismiss},
+		{method: "GET", pattern: "/api/v1/emerging/{id}/draft", api: true, roles: rolesAdmin, h: a.apiDraft},
+		{method: "POST", pattern: "/api/v1/emerging/{id}/promote", api: true, roles: rolesAdmin, h: a.apiPromote},
 		{method: "GET", pattern: "/api/v1/sources", api: true, roles: rolesAdmin, h: a.apiSources},
 		{method: "GET", pattern: "/api/v1/narratives", api: true, roles: rolesAdmin, h: a.apiNarratives},
 		{method: "GET", pattern: "/api/v1/users", api: true, roles: rolesAdmin, h: a.apiUsers},
