@@ -323,9 +323,14 @@ func (d *docView) transcriptStances(fs []firing, doc classifiers.Doc, cueStarts 
 		if sp == "" || isCaller(sp) || f.stance == classifiers.StanceDebunk {
 			continue
 		}
-		// A programme voice: refuting in its turn, else reporting.
+		// A programme voice: refuting in its turn or in the programme's
+		// next cues (the newsreader reports, the spokesperson denies),
+		// else reporting.
 		f.stance = classifiers.StanceReport
-		for cj := ci; cj < n && doc.Cues[cj].Speaker == sp; cj++ {
+		for cj := ci; cj < n && cj <= ci+4; cj++ {
+			if s := doc.Cues[cj].Speaker; s == "" || isCaller(s) {
+				break
+			}
 			if len(refutes(cj)) > 0 {
 				f.stance = classifiers.StanceDebunk
 				break
