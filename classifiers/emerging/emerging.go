@@ -177,7 +177,8 @@ func Find(docs []Doc, opts Options) []Group {
 		}
 		var ws []tw
 		for t, c := range prep[i].tf {
-			if generic[t] || common(t) {
+			// A term no other candidate uses links nothing.
+			if generic[t] || common(t) || df[t] < 2 {
 				continue
 			}
 			ws = append(ws, tw{t, (1 + math.Log(float64(c))) * idf(t)})
