@@ -99,25 +99,41 @@ func (d *docView) clauseLen(cl int32) int32 {
 }
 
 // span returns the evidence token range for a firing: the clauses around
-// the words that fired, within one sentence.
+// the words that fired, within one sentence. When the words fired in
+// several sentences, the sentence carrying most of the claim wins, then the
+// one holding a cue for the flag's stance.
 func (d *docView) span(f *firing) (int32, int32) {
 	ch := d.claimHits(f)
-	lo, hi := ch[0].t0, ch[0].t1
+	best, bestScore := d.toks[ch[0].t0].sent, -1
+	for _, h := range ch {
+		sent := d.toks[h.t0].sent
+		score := 0
+		for _, x := range f.hits {
+			if x.concept != d.c.cMission && d.toks[x.t0].sent == sent {
+				score += 10
+			}
+		}
+		sr := d.sents[sent]
+		for _, x := range d.hitsIn(sr[0], sr[1]) {
+			if stanceCue(d.c, x.concept) == f.stance {
+				score += 5
+				break
+			}
+		}
+		if score > bestScore {
+			best, bestScore = sent, score
+		}
+	}
+	s := d.sents[best]
+	lo, hi := int32(-1), int32(-1)
 	for _, h := range f.hits {
-		// Keep the actor only when it sits in the claim's sentence.
-		if h.concept == d.c.cMission && d.toks[h.t0].sent != d.toks[lo].sent {
+		if d.toks[h.t0].sent != best {
 			continue
 		}
-		lo, hi = min(lo, h.t0), max(hi, h.t1)
-	}
-	for _, h := range ch {
-		lo, hi = min(lo, h.t0), max(hi, h.t1)
-	}
-	// Stay within the sentence of the first claim word.
-	s := d.sents[d.toks[ch[0].t0].sent]
-	lo, hi = max(lo, s[0]), min(hi, s[1])
-	if hi <= lo {
-		lo, hi = ch[0].t0, ch[0].t1
+		if lo < 0 || h.t0 < lo {
+			lo = h.t0
+		}
+		hi = max(hi, min(h.t1, s[1]))
 	}
 	cl0 := d.cls[d.toks[lo].clause][0]
 	cl1 := d.cls[d.toks[hi-1].clause][1]
@@ -125,8 +141,18 @@ func (d *docView) span(f *firing) (int32, int32) {
 		return cl0, cl1
 	}
 	// Long clause: a window of a few words around the fired words.
-	a, b := max(lo-4, cl0), min(hi+4, cl1)
-	return a, b
+	return max(lo-4, cl0), min(hi+4, cl1)
+}
+
+// stanceCue maps a stance cue concept to its stance ("" for others).
+func stanceCue(c *compiled, concept int32) string {
+	switch concept {
+	case c.cDebunk, c.cDeny:
+		return classifiers.StanceDebunk
+	case c.cReport:
+		return classifiers.StanceReport
+	}
+	return ""
 }
 
 func (d *docView) flags(fs []firing, doc classifiers.Doc, cueStarts []int) []classifiers.Flag {
