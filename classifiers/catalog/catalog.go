@@ -59,6 +59,12 @@ type Rule struct {
 	All []string `yaml:"all"`
 	// None are concepts that veto the rule when present in the unit.
 	None []string `yaml:"none,omitempty"`
+	// Never are vetoes that hold even when the unit refutes or reports the
+	// claim (None vetoes then yield, since a refutation may name the real
+	// event a veto stands for).
+	Never []string `yaml:"never,omitempty"`
+	// Ordered requires the slots' words in the order given.
+	Ordered bool `yaml:"ordered,omitempty"`
 	// Scope is clause, sentence (default), pair or doc.
 	Scope string `yaml:"scope,omitempty"`
 	// Window, when above zero, bounds the distance in words between the
@@ -303,7 +309,7 @@ func (c *Catalog) Validate() error {
 			default:
 				bad(e, f+".mission", "%q is not doc, unit or none", r.Mission)
 			}
-			for j, slot := range append(append(append([]string(nil), r.All...), r.None...), r.AgentNot...) {
+			for j, slot := range append(append(append(append([]string(nil), r.All...), r.None...), r.AgentNot...), r.Never...) {
 				for _, name := range strings.Split(slot, "|") {
 					if _, ok := c.lookupConcept(e, name); !ok {
 						bad(e, fmt.Sprintf("%s.all/none[%d]", f, j), "unknown concept %q", name)

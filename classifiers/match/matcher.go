@@ -45,6 +45,8 @@ type rule struct {
 	negClaim bool
 	verb     []int32 // the slot whose negation denies the claim
 	agentNot []int32
+	never    []int32
+	ordered  bool
 	weight   float64
 }
 
@@ -130,7 +132,13 @@ func compile(cat *catalog.Catalog) (*compiled, error) {
 					cr.none = append(cr.none, resolve(name))
 				}
 			}
-			cr.none = append(cr.none, c.cDisclaim)
+			cr.never = append(cr.never, c.cDisclaim)
+			cr.ordered = r.Ordered
+			for _, slot := range r.Never {
+				for _, name := range strings.Split(slot, "|") {
+					cr.never = append(cr.never, resolve(name))
+				}
+			}
 			for _, slot := range r.AgentNot {
 				for _, name := range strings.Split(slot, "|") {
 					cr.agentNot = append(cr.agentNot, resolve(name))
@@ -382,6 +390,12 @@ func (d *docView) run() []firing {
 					}
 				}
 			}
+			for _, n := range r.never {
+				if has(hs, n) {
+					vetoed = true
+					break
+				}
+			}
 			if vetoed {
 				continue
 			}
@@ -415,8 +429,12 @@ func matchSlots(r *rule, hs []hit) ([]hit, bool) {
 		for _, alts := range r.slots[1:] {
 			var pick hit
 			dist := int32(1 << 30)
+			prev := chosen[len(chosen)-1]
 			for _, h := range hs {
 				if !in(h, alts) {
+					continue
+				}
+				if r.ordered && h.t0 < prev.t1 {
 					continue
 				}
 				dd := h.t0 - h0.t0

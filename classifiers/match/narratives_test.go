@@ -155,6 +155,17 @@ func TestNegativesDoNotFire(t *testing.T) {
 		{"sw", "Mvua kubwa imenyesha Goma leo na barabara zimefungwa."},
 		{"ln", "Match ya lelo na stade ya Martyrs, tokutana kuna."},
 		{"ar", "ارتفعت أسعار الخبز في أسواق بيروت هذا الأسبوع."},
+		// Mission and narrative words together, but someone else is the doer.
+		{"en", "A UN Group of Experts report says the M23 receives weapons and ammunition from Rwanda."},
+		{"en", "UN experts found that armed groups smuggle gold from Ituri through Uganda."},
+		{"en", "UNMISS said armed youth burned several villages in Jonglei and called on leaders to stop the violence."},
+		{"en", "Protesters accused the government of rigging the elections; the UN called for calm."},
+		{"en", "The UN said a peacekeeper was shot dead by unidentified gunmen in Bria."},
+		{"en", "The mission investigated reports that its soldiers were involved in smuggling fuel; two were repatriated."},
+		{"fr", "Le chef de la MONUSCO a condamné le massacre de civils par les ADF à Lubero."},
+		{"fr", "Les Casques bleus ont arrêté un chef de milice accusé d'avoir massacré des civils."},
+		{"fr", "Selon un rapport de l'ONU, les ADF reçoivent des armes et des financements de l'État islamique."},
+		{"sw", "ADF wamewaua watu kumi Beni, MONUSCO imelaani shambulio hilo."},
 	} {
 		res := classify(t, m, tc.text, tc.lang)
 		if len(res.Flags) > 0 {
