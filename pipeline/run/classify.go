@@ -169,6 +169,9 @@ func (c *Classify) one(ctx context.Context, m jetstream.Msg) classified {
 	if it.Lang == "" {
 		it.Lang = res.Lang
 	}
+	if it.Mission == "" {
+		it.Mission = MissionOf(it.Title + "\n" + it.Text)
+	}
 	r.out = bus.Classified{Item: it, Flags: FlagsOf(it, res, c.Classifier.Version())}
 	return r
 }

@@ -1,0 +1,61 @@
+package run
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// missionNames maps the names people write for each mission (lower case)
+// to its acronym. A source may carry no mission hint (a regional digest):
+// the classify stage then names the mission the text speaks of first.
+var missionNames = map[string]string{
+	"minusma": "MINUSMA", "مينوسما": "MINUSMA",
+	"minusca": "MINUSCA", "مينوسكا": "MINUSCA",
+	"monusco": "MONUSCO", "monuc": "MONUSCO", "مونوسكو": "MONUSCO",
+	"unmiss": "UNMISS", "أنميس": "UNMISS",
+	"unifil": "UNIFIL", "finul": "UNIFIL", "اليونيفيل": "UNIFIL", "يونيفيل": "UNIFIL",
+	"unisfa": "UNISFA", "fisnua": "UNISFA",
+}
+
+// MissionOf returns the mission named first in text, or "".
+func MissionOf(text string) string {
+	lower := strings.ToLower(text)
+	sameOffsets := len(lower) == len(text)
+	best, at := "", len(lower)+1
+	for name, m := range missionNames {
+		for off := 0; off < at && off < len(lower); {
+			i := strings.Index(lower[off:], name)
+			if i < 0 {
+				break
+			}
+			i += off
+			j := i + len(name)
+			// "#MINUSMAdehors": an acronym in capitals may run into the
+			// next word; otherwise the name must stand alone ("unmissable").
+			caps := sameOffsets && text[i:j] == strings.ToUpper(name)
+			if i < at && !letterBefore(lower, i) && (caps || !letterAfter(lower, j)) {
+				best, at = m, i
+				break
+			}
+			off = j
+		}
+	}
+	return best
+}
+
+func letterBefore(s string, i int) bool {
+	if i == 0 {
+		return false
+	}
+	r, _ := utf8.DecodeLastRuneInString(s[:i])
+	return unicode.IsLetter(r)
+}
+
+func letterAfter(s string, j int) bool {
+	if j >= len(s) {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(s[j:])
+	return unicode.IsLetter(r)
+}
