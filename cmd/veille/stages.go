@@ -168,14 +168,21 @@ func ingestOnce(ctx context.Context, r *run.Runner) error {
 
 // webHandler builds the web app with the operations endpoints beside it.
 func webHandler(r *run.Runner, o *run.Ops) (http.Handler, error) {
-	app, err := web.New(web.Options{
+	opt := web.Options{
 		Store:         r.Store,
 		Classifier:    r.Matcher,
 		Catalog:       liveCatalog{r.Matcher},
 		Sources:       sourceList{r},
 		Logger:        r.Log,
 		SecureCookies: !loopback(r.Config.Listen) || os.Getenv("VEILLE_SECURE_COOKIES") == "1",
-	})
+	}
+	if r.Bus != nil {
+		opt.Alerts = &alertLog{js: r.Bus.JS, replicas: r.Config.Replicas}
+	}
+	if ew := newEarlyWarning(r); ew != nil {
+		opt.Emerging = ew
+	}
+	app, err := web.New(opt)
 	if err != nil {
 		return nil, err
 	}
