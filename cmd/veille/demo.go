@@ -52,6 +52,7 @@ type demoOptions struct {
 type demoResult struct {
 	Published int
 	IDs       []string // the ids of the published items
+	Alerts    int      // alerts raised on the demo's surge
 	Totals    storage.Totals
 }
 
@@ -121,6 +122,7 @@ func runDemo(ctx context.Context, o demoOptions) (demoResult, error) {
 		return res, err
 	}
 	ids := map[string]bool{}
+	var latest time.Time
 	var mu sync.Mutex
 	err = p.PollOnce(ctx, cfg.Sources, func(ctx context.Context, it storage.Item) error {
 		if err := r.Publish(ctx, it); err != nil {
@@ -128,6 +130,9 @@ func runDemo(ctx context.Context, o demoOptions) (demoResult, error) {
 		}
 		mu.Lock()
 		ids[it.ID] = true
+		if it.Published.After(latest) {
+			latest = it.Published
+		}
 		mu.Unlock()
 		return nil
 	})
@@ -158,6 +163,22 @@ func runDemo(ctx context.Context, o demoOptions) (demoResult, error) {
 		return res, err
 	}
 	printSummary(out, cfg, totals, logins)
+
+	// The demo's data is a fixed week: alert rules are evaluated as at its
+	// latest item, so its surge shows whatever today's date.
+	eng, err := newAlertEngine(ctx, r)
+	if err != nil {
+		return res, err
+	}
+	if eng != nil {
+		fresh, err := eng.Evaluate(ctx, latest.Add(time.Minute))
+		if err != nil {
+			return res, err
+		}
+		res.Alerts = len(fresh)
+		eng.Wait()
+		demoAlerts(ctx, out, eng, fresh)
+	}
 	if o.Once {
 		return res, nil
 	}

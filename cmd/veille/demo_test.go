@@ -51,8 +51,14 @@ func TestDemoEndToEnd(t *testing.T) {
 			t.Errorf("pass %d: stored %d items, want %d", pass, res.Totals.Items, want)
 		}
 		if pass == 1 {
+			if res.Alerts != 1 {
+				t.Errorf("the demo's surge raised %d alerts, want 1", res.Alerts)
+			}
 			first = res
 			continue
+		}
+		if res.Alerts != 0 {
+			t.Errorf("a replay raised %d alerts again, want none", res.Alerts)
 		}
 		if res.Totals.Flags != first.Totals.Flags {
 			t.Errorf("flags went from %d to %d on a replay", first.Totals.Flags, res.Totals.Flags)

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/veille-project/veille/pipeline/alert"
+	"github.com/veille-project/veille/pipeline/run"
+)
+
+// newAlertEngine builds the surge-alert engine over the runner's store and
+// bus, or returns nil when no rule is configured.
+func newAlertEngine(ctx context.Context, r *run.Runner) (*alert.Engine, error) {
+	if len(r.Config.Alerts.Rules) == 0 {
+		return nil, nil
+	}
+	titles := func(id, lang string) string { return r.Matcher.Catalog().Title(id, lang) }
+	eng, err := alert.New(ctx, alert.FromConfig(r.Config, r.Store, r.Bus.JS, titles))
+	if err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	return eng, nil
+}
+
+// demoAlerts lists the newest alerts of the log (those just raised when
+// the log cannot be read).
+func demoAlerts(ctx context.Context, w io.Writer, eng *alert.Engine, fresh []alert.Record) {
+	recs, err := eng.Log().Recent(ctx, 5)
+	if err != nil || len(recs) == 0 {
+		recs = fresh
+	}
+	fmt.Fprintln(w, "alerts:")
+	if len(recs) == 0 {
+		fmt.Fprintln(w, "  none")
+		return
+	}
+	_ = printAlerts(w, recs, false)
+}
