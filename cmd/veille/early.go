@@ -93,11 +93,20 @@ type earlyWarning struct {
 	now      func() time.Time
 	log      *slog.Logger
 
-	mu      sync.Mutex
-	dis     *alert.Dismissals
-	listed  map[string]emerging.Group // the groups last listed, by id
-	promote sync.Mutex                // one promotion at a time
+	mu     sync.Mutex
+	dis    *alert.Dismissals
+	listed map[string]emerging.Group // the groups last listed, by id
+	// The last run, reused for a minute: each run reads every item of the
+	// period, and reviewers reload the page.
+	last      []emerging.Group
+	lastSince time.Time
+	lastAt    time.Time
+	promote   sync.Mutex // one promotion at a time
 }
+
+// reuse is how long, and how close a period's start must be, for a run to
+// be reused.
+const reuse = time.Minute
 
 // catalogDir is where promoted narratives go: the configured catalog
 // directory, or <data_dir>/catalog.
@@ -139,16 +148,27 @@ func (e *earlyWarning) find(ctx context.Context, since time.Time) ([]emerging.Gr
 		return nil, err
 	}
 	now := e.now().UTC()
+	e.mu.Lock()
+	if e.last != nil && now.Sub(e.lastAt) < reuse && since.Sub(e.lastSince).Abs() < reuse {
+		groups := e.last
+		e.mu.Unlock()
+		return groups, nil
+	}
+	e.mu.Unlock()
 	opts := emerging.Options{Bridge: emerging.NewBridge(e.matcher.Catalog()), Limit: emergingGroups}
 	groups, err := alert.Emerging(ctx, e.store, dis, since, now.Add(time.Second), opts)
 	if err != nil {
 		return nil, err
+	}
+	if groups == nil {
+		groups = []emerging.Group{}
 	}
 	e.mu.Lock()
 	e.listed = make(map[string]emerging.Group, len(groups))
 	for _, g := range groups {
 		e.listed[g.ID] = g
 	}
+	e.last, e.lastSince, e.lastAt = groups, since, now
 	e.mu.Unlock()
 	return groups, nil
 }
@@ -251,9 +271,12 @@ func (e *earlyWarning) Dismiss(ctx context.Context, id, reviewer, note string) e
 	return nil
 }
 
+// forget drops a group that was dismissed or promoted, and the last run
+// that listed it.
 func (e *earlyWarning) forget(id string) {
 	e.mu.Lock()
 	delete(e.listed, id)
+	e.last = nil
 	e.mu.Unlock()
 }
 
