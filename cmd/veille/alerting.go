@@ -1,8 +1,12 @@
 package main
 
 import (
+	"strings"
+	"time"
+
 	"context"
 	"fmt"
+	"github.com/veille-project/veille/classifiers/emerging"
 	"io"
 
 	"github.com/veille-project/veille/pipeline/alert"
@@ -36,4 +40,27 @@ func demoAlerts(ctx context.Context, w io.Writer, eng *alert.Engine, fresh []ale
 		return
 	}
 	_ = printAlerts(w, recs, false)
+}
+
+// demoEmerging prints the top groups of unflagged texts that say the same
+// thing over the fortnight before until, and returns them.
+func demoEmerging(ctx context.Context, w io.Writer, r *run.Runner, until time.Time) ([]emerging.Group, error) {
+	sq, ok := r.Store.(alert.SQLStore)
+	if !ok {
+		return nil, nil
+	}
+	groups, err := alert.Emerging(ctx, sq, nil, until.Add(-14*24*time.Hour), until, emerging.Options{
+		Limit: 3, Bridge: emerging.NewBridge(r.Matcher.Catalog()),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("emerging: %w", err)
+	}
+	fmt.Fprintln(w, "emerging (unflagged texts that say the same thing; promote them on /emerging):")
+	if len(groups) == 0 {
+		fmt.Fprintln(w, "  none")
+	}
+	for _, g := range groups {
+		fmt.Fprintf(w, "  %d items, %d sources, %v: %s\n", len(g.Items), len(g.Sources), g.Langs, strings.Join(g.Terms[:min(6, len(g.Terms))], ", "))
+	}
+	return groups, nil
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veille-project/veille/classifiers/emerging"
 	"github.com/veille-project/veille/pipeline/config"
 	"github.com/veille-project/veille/pipeline/ingest"
 	"github.com/veille-project/veille/pipeline/run"
@@ -53,6 +54,7 @@ type demoResult struct {
 	Published int
 	IDs       []string // the ids of the published items
 	Alerts    int      // alerts raised on the demo's surge
+	Emerging  []emerging.Group
 	Totals    storage.Totals
 }
 
@@ -178,6 +180,9 @@ func runDemo(ctx context.Context, o demoOptions) (demoResult, error) {
 		res.Alerts = len(fresh)
 		eng.Wait()
 		demoAlerts(ctx, out, eng, fresh)
+	}
+	if res.Emerging, err = demoEmerging(ctx, out, r, latest.Add(time.Minute)); err != nil {
+		return res, err
 	}
 	if o.Once {
 		return res, nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,6 +105,24 @@ func TestDemoEndToEnd(t *testing.T) {
 			t.Errorf("%s: stored %d flags, classifier finds %d", n, first.Totals.FlagsByNarr[n], c)
 		}
 	}
+	// The demo's uncatalogued rumour is the top emerging group, and only it.
+	rumour := emergingTitles(t, filepath.Join(dir, "labels.jsonl"))
+	if len(first.Emerging) == 0 {
+		t.Fatal("no emerging group found in the demo")
+	}
+	top := first.Emerging[0]
+	if len(top.Items) < 4 {
+		t.Errorf("top emerging group has %d items, want the rumour's texts", len(top.Items))
+	}
+	for _, id := range top.Items {
+		d, err := st.Item(ctx, id)
+		if err != nil {
+			t.Fatalf("emerging item %s: %v", id, err)
+		}
+		if !rumour[d.Item.Title] {
+			t.Errorf("top emerging group holds %q, which is not part of the demo's rumour", d.Item.Title)
+		}
+	}
 	if len(expect) < 6 {
 		t.Errorf("the demo shows %d narratives, want at least 6", len(expect))
 	}
@@ -126,4 +145,29 @@ func countLines(t *testing.T, path, substr string) int {
 		}
 	}
 	return n
+}
+
+// emergingTitles returns the titles of the demo items labelled as the
+// uncatalogued rumour.
+func emergingTitles(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		var l struct {
+			Title    string `json:"title"`
+			Emerging bool   `json:"emerging"`
+		}
+		if line == "" || json.Unmarshal([]byte(line), &l) != nil || !l.Emerging {
+			continue
+		}
+		out[l.Title] = true
+	}
+	if len(out) == 0 {
+		t.Fatal("labels.jsonl marks no item as the emerging rumour")
+	}
+	return out
 }
