@@ -75,8 +75,10 @@ func compile(cat *catalog.Catalog) (*compiled, error) {
 		sort.Strings(langs)
 		for _, l := range langs {
 			for _, t := range terms[l] {
-				if err := c.lex.add(id, t, l); err != nil {
-					return fmt.Errorf("match: concept %s: %w", name, err)
+				for _, v := range variants(t, l) {
+					if err := c.lex.add(id, v, l); err != nil {
+						return fmt.Errorf("match: concept %s: %w", name, err)
+					}
 				}
 			}
 		}
@@ -474,6 +476,9 @@ var conjunctions = map[string]bool{"and": true, "et": true, "na": true, "و": tr
 // byWords introduce the doer of a passive verb.
 var byWords = map[string]bool{"by": true, "par": true, "na": true, "من": true, "بيد": true}
 
+// ofWords introduce a doer right after a noun ("les massacres des ADF").
+var ofWords = map[string]bool{"des": true, "du": true}
+
 // otherAgent reports whether one of the rule's agent_not concepts ends
 // right before the verb hit (at most one word between, not a conjunction).
 func (d *docView) otherAgent(r *rule, chosen, hs []hit) bool {
@@ -493,10 +498,37 @@ func (d *docView) otherAgent(r *rule, chosen, hs []hit) bool {
 				return true
 			}
 			// Passive with the doer after the verb: "massacred by the ADF".
-			if after := h.t0 - v.t1; after >= 1 && after <= 3 && byWords[d.toks[h.t0-1].s] {
+			after := h.t0 - v.t1
+			if after >= 1 && after <= 3 && byWords[d.toks[h.t0-1].s] || after == 1 && ofWords[d.toks[h.t0-1].s] {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// variants returns a term and its informal spellings: English "-ing"
+// words also as "-in" ("givin"), and "un" also as the upper-case "UN" the
+// tokenizer reads as "onu".
+func variants(term, lang string) []string {
+	out := []string{term}
+	if lang != "en" {
+		return out
+	}
+	words := strings.Fields(term)
+	changed := false
+	alt := make([]string, len(words))
+	for i, w := range words {
+		alt[i] = w
+		switch {
+		case w == "un":
+			alt[i], changed = "onu", true
+		case len(w) > 5 && strings.HasSuffix(w, "ing"):
+			alt[i], changed = strings.TrimSuffix(w, "g"), true
+		}
+	}
+	if changed {
+		out = append(out, strings.Join(alt, " "))
+	}
+	return out
 }

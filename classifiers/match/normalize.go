@@ -111,6 +111,7 @@ func normalizeInto(t *Text, s string, buf []byte) []byte {
 	var last1, last2 rune = -1, -1
 	collapsing := rune(-1)
 	inHash := false
+	hashSplit := -1
 	prevRaw := rune(-1)
 	emit := func(r rune, i, w int) {
 		n := len(buf)
@@ -135,6 +136,7 @@ func normalizeInto(t *Text, s string, buf []byte) []byte {
 		}
 		if r == '#' && next >= 0 && unicode.IsLetter(next) {
 			inHash = true
+			hashSplit = missionTagEnd(s, i+w)
 			emit(' ', i, w)
 			i += w
 			prevRaw = ' '
@@ -144,8 +146,8 @@ func normalizeInto(t *Text, s string, buf []byte) []byte {
 		if inHash {
 			if !isLetter && !unicode.IsDigit(r) {
 				inHash = false
-			} else if unicode.IsUpper(r) && prevRaw >= 0 &&
-				(unicode.IsLower(prevRaw) || (unicode.IsUpper(prevRaw) && next >= 0 && unicode.IsLower(next))) {
+			} else if i == hashSplit || (i > hashSplit && unicode.IsUpper(r) && prevRaw >= 0 &&
+				(unicode.IsLower(prevRaw) || (unicode.IsUpper(prevRaw) && next >= 0 && unicode.IsLower(next)))) {
 				emit(' ', i, 0)
 				t.end[len(t.end)-1] = int32(i) // the inserted space covers nothing
 				t.start[len(t.start)-1] = int32(i)
@@ -196,4 +198,15 @@ func normalizeInto(t *Text, s string, buf []byte) []byte {
 	}
 	t.Norm = string(buf)
 	return buf
+}
+
+// missionTagEnd returns where a mission name that opens a hashtag ends
+// ("#MONUSCOout" splits after MONUSCO), or -1.
+func missionTagEnd(s string, at int) int {
+	for _, p := range missionPrefixes {
+		if len(s) >= at+len(p)+2 && strings.EqualFold(s[at:at+len(p)], p) {
+			return at + len(p)
+		}
+	}
+	return -1
 }

@@ -21,6 +21,8 @@ func TestNormalize(t *testing.T) {
 		{"#MinusmaDehors", "minusma dehors"},
 		{"#MINUSMAOut now", "minusma out now"},
 		{"#monuscodegage", "monusco degage"},
+		{"#MONUSCOout now", "monusco out now"},
+		{"#BeniBleeds", "beni bleeds"},
 		{"MINUSMAAA noooo", "minusma no"},
 		{"the UN said", "the onu said"},
 		{"un casque bleu", "un casque bleu"},

@@ -23,7 +23,8 @@ var aliases = map[string]string{
 	"tt": "tout", "msg": "message", "nn": "non", "jsuis": "je", "pk": "pourquoi", "pq": "pourquoi",
 	"u": "you", "ur": "your", "dey": "they", "dem": "them", "ppl": "people", "pple": "people",
 	"wit": "with", "da": "the", "coz": "because", "bcoz": "because", "plz": "please", "tht": "that",
-	"gvt": "gouvernement", "govt": "government",
+	"gvt": "gouvernement", "govt": "government", "2": "to", "4": "for", "r": "are", "b4": "before",
+	"cé": "ce", "ct": "c", "dc": "donc", "bjr": "bonjour", "slt": "salut",
 }
 
 var leet = map[byte]byte{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b'}
