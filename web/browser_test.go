@@ -74,7 +74,7 @@ func newBrowser(t *testing.T, width, height int) *browserEnv {
 	if err := chromedp.Do(ctx); err != nil { // start the browser without a deadline
 		t.Fatalf("start chromium: %v", err)
 	}
-	b := &browserEnv{env: newEnv(t, nil), shots: t.TempDir()}
+	b := &browserEnv{env: newEnv(t, withEarly(newFakeEmerging())), shots: t.TempDir()}
 	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
 	go func() {
 		for ev, err := range dialogs {
@@ -358,7 +358,7 @@ func TestBrowserNarrowScreens(t *testing.T) {
 	b := newBrowser(t, 360, 800)
 	b.do(chromedp.EmulateViewport(360, 800, chromedp.EmulateMobile))
 	b.login(storage.RoleAdmin)
-	for _, p := range []string{"/queue", "/items/" + fixture[0].ID, "/check", "/trends", "/sources", "/catalog", "/users"} {
+	for _, p := range []string{"/queue", "/items/" + fixture[0].ID, "/check", "/trends", "/sources", "/catalog", "/users", "/alerts", "/emerging", "/emerging/g-banknotes/promote"} {
 		b.do(chromedp.Navigate(b.srv.URL+p), chromedp.WaitVisible(chromedp.CSS("h1")))
 		if w := eval[int](b, "document.documentElement.scrollWidth"); w > 360 {
 			t.Errorf("%s is %d px wide on a 360 px screen", p, w)

@@ -130,7 +130,7 @@ func TestAlertsPageAndAPI(t *testing.T) {
 	}
 	title := html.EscapeString(testCat.Title(weapons, "en"))
 	for _, want := range []string{
-		title, "31 flags in 6h", "×9.1", "webhook: failed", "5 attempts", "HTTP 502 &lt;bad gateway&gt;", "email: pending",
+		title, "31 flags in 6h", "×9.1", "webhook: failed", "attempts: 5", "HTTP 502 &lt;bad gateway&gt;", "email: pending",
 		`href="/queue?days=4&amp;mission=MINUSMA%2CMONUSCO&amp;narrative=` + weapons + `"`,
 	} {
 		if !strings.Contains(body, want) {

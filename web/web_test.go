@@ -697,13 +697,13 @@ func TestLanguageSwitch(t *testing.T) {
 // TestPagesSmallAndNarrow checks every page's weight on first load (page +
 // stylesheet) and that the stylesheet adapts to small screens.
 func TestPagesSmallAndNarrow(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, withEarly(newFakeEmerging()))
 	c, csrf := e.login(storage.RoleAdmin)
 	_, css := e.get(c, "/static/style.css")
 	if !strings.Contains(css, "@media (max-width:700px)") {
 		t.Error("stylesheet has no small-screen rules")
 	}
-	for _, path := range []string{"/queue", "/items/" + fixture[0].ID, "/check", "/trends", "/sources", "/catalog", "/users"} {
+	for _, path := range []string{"/queue", "/items/" + fixture[0].ID, "/check", "/trends", "/sources", "/catalog", "/users", "/alerts", "/emerging", "/emerging/g-banknotes/promote"} {
 		resp, body := e.get(c, path)
 		if resp.StatusCode != 200 {
 			t.Errorf("%s: %d", path, resp.StatusCode)
