@@ -1,14 +1,17 @@
 // Package web owns Veille's web app and its JSON API: the reviewers' queue
 // and item pages, the radio stations' rumour check, the analysts' trend
-// charts and downloads, and the admins' user, source and catalog pages. It
-// owns authentication (user name + token, server-side sessions, bearer
-// tokens), roles, CSRF protection, security headers and the rendering of
-// untrusted feed text. Storage is the storage package's job; classification
-// is the classifiers package's.
+// charts and downloads, the early-warning pages (surge alerts, emerging
+// rumours to dismiss or promote into the catalog), and the admins' user,
+// source and catalog pages. It owns authentication (user name + token,
+// server-side sessions, bearer tokens), roles, CSRF protection, security
+// headers and the rendering of untrusted feed text. Storage is the storage
+// package's job; classification is the classifiers package's; the alert
+// engine and the emerging finder are reached through Alerts and Emerging.
 //
-// Rights model: admins reach everything; reviewers read items and the queue
-// and record decisions; analysts see only aggregates (trends, rising,
-// spread, exports of counts), never an item's text; radio users see only the
+// Rights model: admins reach everything; reviewers read items and the queue,
+// record decisions and dismiss emerging groups; analysts see only aggregates
+// (trends, rising, spread, exports of counts, alerts), never an item's text;
+// radio users see only the
 // results of their own rumour checks (matched narratives, spread counts,
 // titles of similar items and response lines), never an item page.
 package web
