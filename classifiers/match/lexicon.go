@@ -2,6 +2,7 @@ package match
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -45,17 +46,15 @@ type lexicon struct {
 	terms    []term
 	exact    map[string][]int32
 	prefix   map[string][]int32
-	minPre   int
-	maxPre   int
 	suffix   map[string][]int32 // terms whose first word is a suffix pattern, by its last two bytes
 	contains []int32            // terms whose first word is a contains pattern
-	pre2     [1 << 16]bool      // first two bytes of every prefix pattern
+	preLens  map[uint16][]int   // prefix pattern lengths by their first two bytes
 	concepts []string
 	ids      map[string]int32
 }
 
 func newLexicon() *lexicon {
-	return &lexicon{exact: map[string][]int32{}, prefix: map[string][]int32{}, suffix: map[string][]int32{}, ids: map[string]int32{}, minPre: 1 << 30}
+	return &lexicon{exact: map[string][]int32{}, prefix: map[string][]int32{}, suffix: map[string][]int32{}, preLens: map[uint16][]int{}, ids: map[string]int32{}}
 }
 
 func (lx *lexicon) conceptID(name string) int32 {
@@ -111,9 +110,10 @@ func (lx *lexicon) add(concept int32, text, lang string) error {
 		lx.exact[first.s] = append(lx.exact[first.s], id)
 	case patPrefix:
 		lx.prefix[first.s] = append(lx.prefix[first.s], id)
-		lx.minPre = min(lx.minPre, len(first.s))
-		lx.maxPre = max(lx.maxPre, len(first.s))
-		lx.pre2[key2(first.s)] = true
+		k := key2(first.s)
+		if !slices.Contains(lx.preLens[k], len(first.s)) {
+			lx.preLens[k] = append(lx.preLens[k], len(first.s))
+		}
 	case patSuffix:
 		if len(first.s) < 2 {
 			lx.contains = append(lx.contains, id)
@@ -179,10 +179,10 @@ func (lx *lexicon) scan(toks []token, hits []hit, scratch []int32, lang string) 
 		cand := scratch[:0]
 		for vi, w := range words {
 			cand = append(cand, lx.exact[w]...)
-			if len(w) >= 2 && lx.pre2[key2(w)] {
-				for l := lx.minPre; l <= lx.maxPre && l <= len(w); l++ {
-					if ids, ok := lx.prefix[w[:l]]; ok {
-						cand = append(cand, ids...)
+			if len(w) >= 2 {
+				for _, l := range lx.preLens[key2(w)] {
+					if l <= len(w) {
+						cand = append(cand, lx.prefix[w[:l]]...)
 					}
 				}
 			}

@@ -296,6 +296,29 @@ type docView struct {
 	sents [][2]int32 // token range per sentence
 	cls   [][2]int32 // token range per clause
 	hasM  bool
+	bits  bitset // concepts present anywhere in the text
+}
+
+// bitset is a set of concept ids.
+type bitset []uint64
+
+func (b bitset) has(c int32) bool { return b[c>>6]&(1<<(c&63)) != 0 }
+
+func (b bitset) any(cs []int32) bool {
+	for _, c := range cs {
+		if b.has(c) {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *docView) bitsOf(hs []hit) bitset {
+	b := make(bitset, (len(d.c.lex.concepts)+63)/64)
+	for _, h := range hs {
+		b[h.concept>>6] |= 1 << (h.concept & 63)
+	}
+	return b
 }
 
 func (d *docView) index() {
@@ -312,12 +335,8 @@ func (d *docView) index() {
 		}
 		d.cls[tk.clause][1] = int32(i + 1)
 	}
-	for _, h := range d.hits {
-		if h.concept == d.c.cMission {
-			d.hasM = true
-			break
-		}
-	}
+	d.bits = d.bitsOf(d.hits)
+	d.hasM = d.bits.has(d.c.cMission)
 }
 
 // hitsIn returns the hits whose words lie in tokens [t0, t1).
@@ -360,23 +379,39 @@ func (d *docView) units(s scope) [][2]int32 {
 
 func (d *docView) run() []firing {
 	var out []firing
-	unitsBy := map[scope][][2]int32{}
+	var unitsBy [scopeDoc + 1][][2]int32
+	var bitsBy [scopeDoc + 1][]bitset
+rules:
 	for ri := range d.c.rules {
 		r := &d.c.rules[ri]
 		if r.mission == missionDoc && !d.hasM {
 			continue
 		}
-		us, ok := unitsBy[r.scope]
-		if !ok {
+		// Most rules lack a concept in the whole text: skip them cheaply.
+		for _, alts := range r.slots {
+			if !d.bits.any(alts) {
+				continue rules
+			}
+		}
+		us := unitsBy[r.scope]
+		if us == nil {
 			us = d.units(r.scope)
 			unitsBy[r.scope] = us
-		}
-		for _, u := range us {
-			hs := d.hitsIn(u[0], u[1])
-			if len(hs) < len(r.slots) {
-				continue
+			bitsBy[r.scope] = make([]bitset, len(us))
+			for i, u := range us {
+				bitsBy[r.scope][i] = d.bitsOf(d.hitsIn(u[0], u[1]))
 			}
-			if r.mission == missionUnit && !has(hs, d.c.cMission) {
+		}
+	units:
+		for ui, u := range us {
+			ub := bitsBy[r.scope][ui]
+			for _, alts := range r.slots {
+				if !ub.any(alts) {
+					continue units
+				}
+			}
+			hs := d.hitsIn(u[0], u[1])
+			if r.mission == missionUnit && !ub.has(d.c.cMission) {
 				continue
 			}
 			// A refutation or a report may name the real event a veto
