@@ -89,7 +89,7 @@ func runEval(ctx context.Context, args []string) error {
 			for _, b := range bad {
 				fmt.Fprintln(os.Stderr, "BELOW TARGET:", b)
 			}
-			os.Exit(1)
+			return fmt.Errorf("%d figure(s) below target", len(bad))
 		}
 		fmt.Fprintln(os.Stderr, "all figures on target")
 	}
