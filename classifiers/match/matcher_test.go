@@ -186,3 +186,34 @@ func TestEntitiesOnlyWhenAsked(t *testing.T) {
 	}
 	t.Logf("entities: %v", f.Entities)
 }
+
+// FuzzClassify checks that any text, with or without cues, classifies
+// without panicking and yields evidence that is an exact substring.
+func FuzzClassify(f *testing.F) {
+	for _, tc := range narrativeCases[:12] {
+		f.Add(tc.text, uint8(0))
+	}
+	f.Add("Les Casques bleus\nont livré des armes\naux rebelles", uint8(3))
+	f.Add("\xff#MINUSMAAA\u0301 ـــ", uint8(2))
+	m := newMatcher(f)
+	f.Fuzz(func(t *testing.T, text string, ncues uint8) {
+		doc := classifiers.Doc{Text: text}
+		if n := int(ncues % 5); n > 0 && len(text) > 0 {
+			for i := range n {
+				off := i * len(text) / n
+				doc.Cues = append(doc.Cues, classifiers.Cue{Start: int64(i * 1000), End: int64(i*1000 + 900), Offset: off, Speaker: []string{"Host", "Caller 1"}[i%2]})
+			}
+		}
+		res, err := m.Classify(context.Background(), doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fl := range res.Flags {
+			for _, ev := range fl.Evidence {
+				if ev.Start < 0 || ev.End > len(text) || ev.Start > ev.End || text[ev.Start:ev.End] != ev.Text {
+					t.Fatalf("bad evidence %+v for %q", ev, text)
+				}
+			}
+		}
+	})
+}
