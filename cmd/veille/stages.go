@@ -41,9 +41,10 @@ type stageSet struct{ ingest, classify, store, serve bool }
 
 // stageFlags are the flags every stage command takes.
 type stageFlags struct {
-	config string
-	ops    string
-	once   bool
+	config    string
+	configSet bool // --config was given: a missing file is an error
+	ops       string
+	once      bool
 }
 
 func parseStageFlags(name string, args []string, withOnce bool) (stageFlags, config.Config, error) {
@@ -57,7 +58,8 @@ func parseStageFlags(name string, args []string, withOnce bool) (stageFlags, con
 	if err := fs.Parse(args); err != nil {
 		return f, config.Config{}, err
 	}
-	cfg, err := config.Load(f.config, isSet(fs, "config"))
+	f.configSet = isSet(fs, "config")
+	cfg, err := config.Load(f.config, f.configSet)
 	return f, cfg, err
 }
 
@@ -91,12 +93,13 @@ func runStages(ctx context.Context, name string, args []string, set stageSet) er
 	if f.once && set.ingest && !set.classify {
 		return ingestOnce(ctx, r)
 	}
-	return serveStages(ctx, r, set, f.ops)
+	return serveStages(ctx, r, set, f)
 }
 
 // serveStages starts each chosen worker and blocks until ctx ends or one
 // fails.
-func serveStages(ctx context.Context, r *run.Runner, set stageSet, ops string) error {
+func serveStages(ctx context.Context, r *run.Runner, set stageSet, f stageFlags) error {
+	ops := f.ops
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
@@ -122,9 +125,17 @@ func serveStages(ctx context.Context, r *run.Runner, set stageSet, ops string) e
 		if err != nil {
 			return err
 		}
-		start("ingest", func(ctx context.Context) error { return p.Run(ctx, r.Config.Sources, r.Publish) })
+		start("ingest", func(ctx context.Context) error { return runIngest(ctx, r, p, f.config, f.configSet) })
 	}
 	if set.serve {
+		// The alert engine runs beside the web app: one per deployment.
+		eng, err := newAlertEngine(ctx, r)
+		if err != nil {
+			return err
+		}
+		if eng != nil {
+			start("alerts", eng.Run)
+		}
 		h, err := webHandler(r, o)
 		if err != nil {
 			return err
