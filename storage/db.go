@@ -108,12 +108,30 @@ func (d *DB) settings(sql string) string {
 	return sql
 }
 
+// RepublishWindow bounds how far from its first publication time a
+// re-polled item is looked for: the look-up reads only the partitions within
+// it, so that its cost does not grow with the stored history. An item
+// re-polled with a date moved further than this would be stored twice.
+const RepublishWindow = 62 * 24 * time.Hour
+
 // firstPublished returns the stored publication time of those of ids that
-// are already stored. An item keeps the time it was first stored with, so
+// are already stored, searching within RepublishWindow of pubs (the times
+// the batch carries). An item keeps the time it was first stored with, so
 // that all rows of an item and of its flags stay in one partition whatever a
 // re-polled feed says later.
-func (d *DB) firstPublished(ctx context.Context, ids []string) (map[string]time.Time, error) {
+func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time) (map[string]time.Time, error) {
 	out := make(map[string]time.Time)
+	var lo, hi time.Time
+	for i, p := range pubs {
+		p = DBTime(p)
+		if i == 0 || p.Before(lo) {
+			lo = p
+		}
+		if i == 0 || p.After(hi) {
+			hi = p
+		}
+	}
+	window := " AND published >= " + Time(lo.Add(-RepublishWindow)) + " AND published <= " + Time(hi.Add(RepublishWindow))
 	uniq := make([]string, 0, len(ids))
 	seen := make(map[string]bool, len(ids))
 	d.pubMu.Lock()
@@ -138,7 +156,7 @@ func (d *DB) firstPublished(ctx context.Context, ids []string) (map[string]time.
 		}
 		chunk := uniq[:n]
 		uniq = uniq[n:]
-		rows, err := d.c.Query(ctx, "SELECT id, min(published) FROM "+d.t("items")+" WHERE id IN "+QuoteList(chunk)+" GROUP BY id")
+		rows, err := d.c.Query(ctx, "SELECT id, min(published) FROM "+d.t("items")+" WHERE id IN "+QuoteList(chunk)+window+" GROUP BY id")
 		if err != nil {
 			return nil, fmt.Errorf("storage: stored publication times: %w", err)
 		}
@@ -166,13 +184,14 @@ func (d *DB) InsertItems(ctx context.Context, items []Item) error {
 		return ErrClosed
 	}
 	ids := make([]string, len(items))
+	pubs := make([]time.Time, len(items))
 	for i, it := range items {
 		if it.ID == "" {
 			return fmt.Errorf("%w: item %d has no id", ErrBadQuery, i)
 		}
-		ids[i] = it.ID
+		ids[i], pubs[i] = it.ID, it.Published
 	}
-	first, err := d.firstPublished(ctx, ids)
+	first, err := d.firstPublished(ctx, ids, pubs)
 	if err != nil {
 		return err
 	}
@@ -215,13 +234,14 @@ func (d *DB) InsertFlags(ctx context.Context, flags []Flag) error {
 		return ErrClosed
 	}
 	ids := make([]string, len(flags))
+	pubs := make([]time.Time, len(flags))
 	for i, f := range flags {
 		if f.ItemID == "" || f.Narrative == "" {
 			return fmt.Errorf("%w: flag %d has no item id or narrative", ErrBadQuery, i)
 		}
-		ids[i] = f.ItemID
+		ids[i], pubs[i] = f.ItemID, f.Published
 	}
-	first, err := d.firstPublished(ctx, ids)
+	first, err := d.firstPublished(ctx, ids, pubs)
 	if err != nil {
 		return err
 	}
