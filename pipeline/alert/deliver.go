@@ -12,83 +12,22 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/smtp"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/veille-project/veille/pipeline/config"
 	"github.com/veille-project/veille/pipeline/ingest"
 )
 
-// guard refuses connections to addresses that are not public unless the
-// allow-list (the fetcher's fetch.allow: CIDRs, addresses, host names,
-// host:port) names them. The decision is taken on the address actually
-// dialled, so a DNS answer cannot steer a webhook into the mission's
-// network.
-type guard struct {
-	prefixes []netip.Prefix
-	hosts    map[string]bool
-}
-
-func newGuard(entries []string) (*guard, error) {
-	if err := ingest.CheckFetchConfig(configFetchAllow(entries)); err != nil {
+// newGuard is the fetcher's SSRF guard with the same allow-list
+// (fetch.allow), so a webhook URL can reach no more than a feed URL can.
+func newGuard(entries []string) (*ingest.Guard, error) {
+	g, err := ingest.NewGuard(entries, 10*time.Second)
+	if err != nil {
 		return nil, fmt.Errorf("alert: %w", err)
 	}
-	g := &guard{hosts: map[string]bool{}}
-	for _, e := range entries {
-		e = strings.TrimSpace(e)
-		switch {
-		case e == "":
-		case strings.Contains(e, "/"):
-			if p, err := netip.ParsePrefix(e); err == nil {
-				g.prefixes = append(g.prefixes, p.Masked())
-			}
-		default:
-			if ip, err := netip.ParseAddr(strings.Trim(e, "[]")); err == nil {
-				g.prefixes = append(g.prefixes, netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()))
-			} else {
-				g.hosts[strings.ToLower(e)] = true
-			}
-		}
-	}
 	return g, nil
-}
-
-func (g *guard) allowsHost(addr string) bool {
-	if g.hosts[strings.ToLower(addr)] {
-		return true
-	}
-	host, _, err := net.SplitHostPort(addr)
-	return err == nil && g.hosts[strings.ToLower(host)]
-}
-
-func (g *guard) check(dialled string, ip netip.Addr) error {
-	if ingest.IsPublicAddress(ip) {
-		return nil
-	}
-	for _, p := range g.prefixes {
-		if p.Contains(ip.Unmap()) {
-			return nil
-		}
-	}
-	return fmt.Errorf("%w: %s resolves to %s", ErrPrivateAddress, dialled, ip)
-}
-
-func (g *guard) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := &net.Dialer{Timeout: 10 * time.Second}
-	if !g.allowsHost(addr) {
-		d.Control = func(_, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil {
-				return fmt.Errorf("%w: cannot read address %q", ErrPrivateAddress, address)
-			}
-			return g.check(addr, ap.Addr())
-		}
-	}
-	return d.DialContext(ctx, network, addr)
 }
 
 // webhook posts alerts as JSON that Slack, Mattermost and Teams incoming
@@ -98,10 +37,10 @@ type webhook struct {
 	client *http.Client
 }
 
-func newWebhook(g *guard, timeout time.Duration) *webhook {
+func newWebhook(g *ingest.Guard, timeout time.Duration) *webhook {
 	tr := &http.Transport{
 		Proxy:                 nil, // a proxy would connect on our behalf, past the guard
-		DialContext:           g.dial,
+		DialContext:           g.DialContext,
 		TLSHandshakeTimeout:   timeout,
 		ResponseHeaderTimeout: timeout,
 		MaxIdleConnsPerHost:   2,
@@ -171,7 +110,6 @@ func (w *webhook) send(ctx context.Context, rawURL string, rec *Record) error {
 	return nil
 }
 
-func configFetchAllow(entries []string) config.Fetch { return config.Fetch{Allow: entries} }
 
 func withoutDeliveries(r *Record) *Record {
 	c := *r

@@ -3,7 +3,8 @@ package alert
 import (
 	"context"
 	"errors"
-	"net/netip"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -159,15 +160,18 @@ func TestGuardRefusesPrivateAddresses(t *testing.T) {
 			}
 		})
 	}
-	allowed, err := newGuard([]string{"10.0.0.0/8", "hooks.internal"})
+	// The allow-list opens exactly what it names.
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer hook.Close()
+	allowed, err := newGuard([]string{strings.TrimPrefix(hook.URL, "http://")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := allowed.check("x:443", netip.MustParseAddr("10.1.2.3")); err != nil {
-		t.Errorf("allow-listed CIDR refused: %v", err)
+	if err := newWebhook(allowed, 2*time.Second).send(context.Background(), hook.URL+"/hook", rec); err != nil {
+		t.Errorf("allow-listed webhook refused: %v", err)
 	}
-	if !allowed.allowsHost("hooks.internal:443") || allowed.allowsHost("other.internal:443") {
-		t.Error("host allow-list does not match by host name")
+	if err := newWebhook(allowed, 2*time.Second).send(context.Background(), "http://127.0.0.2:9/hook", rec); !errors.Is(err, ErrPrivateAddress) {
+		t.Errorf("an address the allow-list does not name: %v, want ErrPrivateAddress", err)
 	}
 	if _, err := newGuard([]string{"not a host/with spaces"}); err == nil {
 		t.Error("a malformed allow-list entry was accepted")

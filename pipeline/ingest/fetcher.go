@@ -10,12 +10,10 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/veille-project/veille/pipeline/config"
@@ -159,17 +157,8 @@ func CheckFetchConfig(cfg config.Fetch) error {
 func (f *Fetcher) MaxBody() int64 { return f.cfg.MaxBody }
 
 func (f *Fetcher) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := &net.Dialer{Timeout: time.Duration(f.cfg.ConnectTimeout), KeepAlive: 30 * time.Second}
-	if !f.allow.allowsHost(addr) {
-		d.Control = func(_, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil {
-				return fmt.Errorf("%w: cannot read address %q", ErrPrivateAddress, address)
-			}
-			return f.allow.checkAddress(addr, ap.Addr())
-		}
-	}
-	return d.DialContext(ctx, network, addr)
+	g := Guard{allow: f.allow, timeout: time.Duration(f.cfg.ConnectTimeout)}
+	return g.DialContext(ctx, network, addr)
 }
 
 func checkScheme(u *url.URL) error {

@@ -1,10 +1,13 @@
 package ingest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/netip"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // deniedPrefixes are the ranges a feed may never make the fetcher reach
@@ -127,4 +130,43 @@ func (a allowList) checkAddress(dialled string, ip netip.Addr) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %s resolves to %s", ErrPrivateAddress, dialled, ip)
+}
+
+// Guard is the connect-time SSRF guard: it refuses to connect to any
+// address that is not public unless the allow-list names it. The decision
+// is taken on the address actually dialled, after DNS and after every
+// redirect, so neither rebinding nor a redirect reaches the mission's own
+// network. The fetcher dials through one; so does any other outbound client
+// that takes URLs from configuration or data (alert webhooks).
+type Guard struct {
+	allow   allowList
+	timeout time.Duration
+}
+
+// NewGuard parses the allow-list (CIDRs, addresses, host names, host:port).
+func NewGuard(allow []string, connectTimeout time.Duration) (*Guard, error) {
+	a, err := parseAllowList(allow)
+	if err != nil {
+		return nil, err
+	}
+	if connectTimeout <= 0 {
+		connectTimeout = 10 * time.Second
+	}
+	return &Guard{allow: a, timeout: connectTimeout}, nil
+}
+
+// DialContext connects like net.Dialer.DialContext, refusing addresses the
+// guard does not allow with ErrPrivateAddress.
+func (g *Guard) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := &net.Dialer{Timeout: g.timeout, KeepAlive: 30 * time.Second}
+	if !g.allow.allowsHost(addr) {
+		d.Control = func(_, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil {
+				return fmt.Errorf("%w: cannot read address %q", ErrPrivateAddress, address)
+			}
+			return g.allow.checkAddress(addr, ap.Addr())
+		}
+	}
+	return d.DialContext(ctx, network, addr)
 }
