@@ -110,7 +110,6 @@ func (w *webhook) send(ctx context.Context, rawURL string, rec *Record) error {
 	return nil
 }
 
-
 func withoutDeliveries(r *Record) *Record {
 	c := *r
 	c.Deliveries = nil
