@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"time"
 
@@ -63,4 +64,9 @@ func demoEmerging(ctx context.Context, w io.Writer, r *run.Runner, until time.Ti
 		fmt.Fprintf(w, "  %d items, %d sources, %v: %s\n", len(g.Items), len(g.Sources), g.Langs, strings.Join(g.Terms[:min(6, len(g.Terms))], ", "))
 	}
 	return groups, nil
+}
+
+func dirExists(dir string) bool {
+	st, err := os.Stat(dir)
+	return err == nil && st.IsDir()
 }

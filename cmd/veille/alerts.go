@@ -72,8 +72,8 @@ func runAlerts(ctx context.Context, args []string) error {
 		return err
 	}
 	cat := catalog.Default()
-	if cfg.Catalog != "" {
-		if cat, err = catalog.LoadDir(cfg.Catalog); err != nil {
+	if dir := run.CatalogDir(cfg); cfg.Catalog != "" || dirExists(dir) {
+		if cat, err = catalog.LoadDir(dir); err != nil {
 			return err
 		}
 	}

@@ -110,12 +110,7 @@ const reuse = time.Minute
 
 // catalogDir is where promoted narratives go: the configured catalog
 // directory, or <data_dir>/catalog.
-func catalogDir(r *run.Runner) string {
-	if r.Config.Catalog != "" {
-		return r.Config.Catalog
-	}
-	return filepath.Join(r.Config.DataDir, "catalog")
-}
+func catalogDir(r *run.Runner) string { return run.CatalogDir(r.Config) }
 
 // newEarlyWarning returns the emerging adapter, or nil when the store runs
 // no SQL of its own.

@@ -15,6 +15,7 @@ import (
 	"github.com/veille-project/veille/pipeline/alert"
 	"github.com/veille-project/veille/pipeline/bus"
 	"github.com/veille-project/veille/pipeline/config"
+	"github.com/veille-project/veille/pipeline/run"
 	"github.com/veille-project/veille/storage"
 	"github.com/veille-project/veille/storage/backend"
 )
@@ -51,10 +52,10 @@ func runEmerging(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := emerging.PromoteYAML(ctx, cfg.Catalog, data, nil); err != nil {
+		if _, err := emerging.PromoteYAML(ctx, run.CatalogDir(cfg), data, nil); err != nil {
 			return err
 		}
-		fmt.Printf("saved in %s; running matchers pick it up when they reload the catalog\n", cfg.Catalog)
+		fmt.Printf("saved in %s; running matchers pick it up when they reload the catalog\n", run.CatalogDir(cfg))
 		return nil
 	}
 	since, err := config.ParseDuration(*sinceFlag)
@@ -83,8 +84,8 @@ func runEmerging(ctx context.Context, args []string) error {
 	}
 	now := time.Now().UTC()
 	cat := catalog.Default()
-	if cfg.Catalog != "" {
-		if cat, err = catalog.LoadDir(cfg.Catalog); err != nil {
+	if dir := run.CatalogDir(cfg); cfg.Catalog != "" || dirExists(dir) {
+		if cat, err = catalog.LoadDir(dir); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -85,11 +87,23 @@ func (r *Runner) OpenStore(ctx context.Context) error {
 	return nil
 }
 
-// OpenMatcher compiles the catalog: the built-in one, or cfg.Catalog.
+// CatalogDir is the folder of narrative files layered over the built-in
+// catalog: cfg.Catalog, or <data_dir>/catalog where promoted narratives are
+// saved.
+func CatalogDir(cfg config.Config) string {
+	if cfg.Catalog != "" {
+		return cfg.Catalog
+	}
+	return filepath.Join(cfg.DataDir, "catalog")
+}
+
+// OpenMatcher compiles the catalog: the built-in one with CatalogDir's
+// files layered over it when that folder exists.
 func (r *Runner) OpenMatcher() error {
 	cat := catalog.Default()
-	if r.Config.Catalog != "" {
-		c, err := catalog.LoadDir(r.Config.Catalog)
+	dir := CatalogDir(r.Config)
+	if _, err := os.Stat(dir); err == nil || r.Config.Catalog != "" {
+		c, err := catalog.LoadDir(dir)
 		if err != nil {
 			return err
 		}
