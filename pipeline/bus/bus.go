@@ -35,6 +35,12 @@ const (
 	SubjectAlerts     = "veille.alerts"
 	// KVHealth is the key-value bucket holding each source's feed health.
 	KVHealth = "veille_source_health"
+	// KVSources is the key-value bucket holding the sources an admin added
+	// and the pause flags an admin set, keyed by source name.
+	KVSources = "veille_sources"
+	// KVCatalog is the key-value bucket holding promoted narratives (their
+	// YAML), keyed by narrative id, so that every process matches them.
+	KVCatalog = "veille_catalog"
 
 	// Durable consumer names.
 	ConsumerClassify = "classify"
@@ -101,7 +107,7 @@ func (b *Bus) Close() {
 	}
 }
 
-// Setup declares the streams, consumers and KV bucket; safe to run from
+// Setup declares the streams, consumers and KV buckets; safe to run from
 // every process at start.
 func (b *Bus) Setup(ctx context.Context, replicas int) error {
 	streams := []jetstream.StreamConfig{
@@ -135,10 +141,12 @@ func (b *Bus) Setup(ctx context.Context, replicas int) error {
 			return fmt.Errorf("bus: declare consumer %s on %s: %w", name, stream, err)
 		}
 	}
-	if _, err := b.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: KVHealth, Replicas: replicas, Storage: jetstream.FileStorage,
-	}); err != nil {
-		return fmt.Errorf("bus: declare kv %s: %w", KVHealth, err)
+	for _, bucket := range []string{KVHealth, KVSources, KVCatalog} {
+		if _, err := b.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: bucket, Replicas: replicas, Storage: jetstream.FileStorage,
+		}); err != nil {
+			return fmt.Errorf("bus: declare kv %s: %w", bucket, err)
+		}
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/veille-project/veille/classifiers/catalog"
 	"github.com/veille-project/veille/classifiers/match"
 	"github.com/veille-project/veille/pipeline/bus"
 	"github.com/veille-project/veille/pipeline/config"
@@ -98,16 +96,15 @@ func CatalogDir(cfg config.Config) string {
 }
 
 // OpenMatcher compiles the catalog: the built-in one with CatalogDir's
-// files layered over it when that folder exists.
+// files layered over it when that folder exists, then the promoted
+// narratives of the bus's catalog bucket (see LoadCatalog and
+// WatchCatalog).
 func (r *Runner) OpenMatcher() error {
-	cat := catalog.Default()
-	dir := CatalogDir(r.Config)
-	if _, err := os.Stat(dir); err == nil || r.Config.Catalog != "" {
-		c, err := catalog.LoadDir(dir)
-		if err != nil {
-			return err
-		}
-		cat = c
+	ctx, cancel := context.WithTimeout(context.Background(), catalogTimeout)
+	defer cancel()
+	cat, err := r.LoadCatalog(ctx)
+	if err != nil {
+		return err
 	}
 	m, err := match.New(cat)
 	if err != nil {

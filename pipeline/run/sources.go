@@ -1,0 +1,395 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/veille-project/veille/pipeline/bus"
+	"github.com/veille-project/veille/pipeline/config"
+	"github.com/veille-project/veille/pipeline/ingest"
+)
+
+// Sources managed by an admin live in the bus's veille_sources bucket, one
+// key per source name: sources added through the web app or the API, and
+// pause flags. The polled list is the configuration's sources overlaid with
+// the bucket: an entry named like a configured source only sets whether it
+// is paused; any other entry is a source of its own.
+
+// Errors of the source bucket; callers branch on them with errors.Is.
+var (
+	ErrBadSource        = errors.New("source: invalid")
+	ErrSourceExists     = errors.New("source: already exists")
+	ErrNoSuchSource     = errors.New("source: no such source")
+	ErrSourceConfigured = errors.New("source: configured in the configuration file")
+)
+
+// ManagedSource is one source of the polled list with where it comes from.
+type ManagedSource struct {
+	config.Source
+	// Added is true for a source added through the bucket (it can be
+	// deleted there); false for one from the configuration file.
+	Added   bool      `json:"-"`
+	AddedBy string    `json:"added_by,omitempty"`
+	AddedAt time.Time `json:"added_at,omitzero"`
+}
+
+// sourceRecord is a bucket value.
+type sourceRecord struct {
+	config.Source
+	AddedBy string    `json:"added_by,omitempty"`
+	AddedAt time.Time `json:"added_at,omitzero"`
+}
+
+func sourcesKV(ctx context.Context, b *bus.Bus) (jetstream.KeyValue, error) {
+	if b == nil {
+		return nil, bus.ErrNotReady
+	}
+	kv, err := b.JS.KeyValue(ctx, bus.KVSources)
+	if err != nil {
+		return nil, fmt.Errorf("sources bucket: %w", err)
+	}
+	return kv, nil
+}
+
+// records reads every entry of the bucket.
+func records(ctx context.Context, kv jetstream.KeyValue) ([]sourceRecord, error) {
+	keys, err := kv.Keys(ctx)
+	if errors.Is(err, jetstream.ErrNoKeysFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sources bucket: keys: %w", err)
+	}
+	var out []sourceRecord
+	for _, k := range keys {
+		e, err := kv.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sources bucket: get %s: %w", k, err)
+		}
+		var rec sourceRecord
+		if err := json.Unmarshal(e.Value(), &rec); err != nil || rec.Name == "" {
+			slog.Warn("sources bucket: unreadable entry skipped", "key", k, "err", err)
+			continue
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// Sources returns the polled list: cfg's sources, paused or resumed by the
+// bucket, then the sources added to the bucket, sorted by name.
+func Sources(ctx context.Context, b *bus.Bus, cfg config.Config) ([]ManagedSource, error) {
+	kv, err := sourcesKV(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := records(ctx, kv)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]sourceRecord{}
+	for _, r := range recs {
+		byName[r.Name] = r
+	}
+	var out []ManagedSource
+	configured := map[string]bool{}
+	for _, s := range cfg.Sources {
+		configured[s.Name] = true
+		if r, ok := byName[s.Name]; ok {
+			s.Paused = r.Paused
+		}
+		out = append(out, ManagedSource{Source: s})
+	}
+	var added []ManagedSource
+	for _, r := range recs {
+		if configured[r.Name] || r.URL == "" {
+			continue
+		}
+		added = append(added, ManagedSource{Source: r.Source, Added: true, AddedBy: r.AddedBy, AddedAt: r.AddedAt})
+	}
+	sort.Slice(added, func(i, j int) bool { return added[i].Name < added[j].Name })
+	return append(out, added...), nil
+}
+
+// ListSources returns the sources ingest polls (see Sources).
+func ListSources(ctx context.Context, b *bus.Bus, cfg config.Config) ([]config.Source, error) {
+	ms, err := Sources(ctx, b, cfg)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]config.Source, len(ms))
+	for i, m := range ms {
+		out[i] = m.Source
+	}
+	return out, nil
+}
+
+// Bounds of an added source's fields.
+const (
+	maxSourceName = 100
+	maxSourceURL  = 2048
+	maxSourceTag  = 32
+)
+
+// CheckSource validates a source as the configuration does, and more
+// strictly since it comes from a form: a name of printable characters, an
+// http(s) URL with a host (an absolute folder for transcripts-dir), a known
+// kind, a short language and mission, a non-negative interval.
+func CheckSource(s config.Source) error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrBadSource, fmt.Sprintf(format, a...))
+	}
+	switch {
+	case strings.TrimSpace(s.Name) == "":
+		return bad("no name")
+	case s.Name != strings.TrimSpace(s.Name) || len(s.Name) > maxSourceName || strings.ContainsFunc(s.Name, func(r rune) bool { return !unicode.IsPrint(r) }):
+		return bad("name %q: want up to %d printable characters without surrounding spaces", s.Name, maxSourceName)
+	case s.URL == "":
+		return bad("source %q: no url", s.Name)
+	case len(s.URL) > maxSourceURL:
+		return bad("source %q: url longer than %d characters", s.Name, maxSourceURL)
+	case len(s.Lang) > maxSourceTag || len(s.Mission) > maxSourceTag || len(s.Station) > maxSourceName:
+		return bad("source %q: lang, mission or station too long", s.Name)
+	case s.Interval < 0:
+		return bad("source %q: negative interval", s.Name)
+	}
+	switch s.Kind {
+	case "", "rss", "podcast":
+		u, err := url.Parse(s.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return bad("source %q: url %q: want an http or https address", s.Name, s.URL)
+		}
+	case "transcripts-dir":
+		if !filepath.IsAbs(s.URL) || filepath.Clean(s.URL) != s.URL {
+			return bad("source %q: folder %q: want an absolute, clean path", s.Name, s.URL)
+		}
+	default:
+		return bad("source %q: kind %q: want rss, podcast or transcripts-dir", s.Name, s.Kind)
+	}
+	return nil
+}
+
+// PutSource adds a source to the bucket on behalf of admin by. It fails
+// with ErrBadSource when the source is invalid and ErrSourceExists when its
+// name, key or URL is already used by a configured or added source.
+func PutSource(ctx context.Context, b *bus.Bus, cfg config.Config, src config.Source, by string) error {
+	if err := CheckSource(src); err != nil {
+		return err
+	}
+	all, err := Sources(ctx, b, cfg)
+	if err != nil {
+		return err
+	}
+	key := healthKey(src.Name)
+	for _, s := range all {
+		switch {
+		case s.Name == src.Name:
+			return fmt.Errorf("%w: a source is named %q", ErrSourceExists, src.Name)
+		case healthKey(s.Name) == key:
+			return fmt.Errorf("%w: name %q is too close to source %q", ErrSourceExists, src.Name, s.Name)
+		case s.URL == src.URL:
+			return fmt.Errorf("%w: source %q has the same url %s", ErrSourceExists, s.Name, src.URL)
+		}
+	}
+	data, err := json.Marshal(sourceRecord{Source: src, AddedBy: by, AddedAt: time.Now().UTC()})
+	if err != nil {
+		return fmt.Errorf("source %q: encode: %w", src.Name, err)
+	}
+	kv, err := sourcesKV(ctx, b)
+	if err != nil {
+		return err
+	}
+	if _, err := kv.Create(ctx, key, data); err != nil {
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return fmt.Errorf("%w: a source is named %q", ErrSourceExists, src.Name)
+		}
+		return fmt.Errorf("source %q: put: %w", src.Name, err)
+	}
+	return nil
+}
+
+// SetPaused pauses or resumes a configured or added source. It fails with
+// ErrNoSuchSource when no source has that name.
+func SetPaused(ctx context.Context, b *bus.Bus, cfg config.Config, name string, paused bool) error {
+	kv, err := sourcesKV(ctx, b)
+	if err != nil {
+		return err
+	}
+	key := healthKey(name)
+	for _, s := range cfg.Sources {
+		if s.Name == name {
+			// A configured source: the entry only carries the flag.
+			data, err := json.Marshal(sourceRecord{Source: config.Source{Name: name, Paused: paused}})
+			if err != nil {
+				return fmt.Errorf("source %q: encode: %w", name, err)
+			}
+			if _, err := kv.Put(ctx, key, data); err != nil {
+				return fmt.Errorf("source %q: pause: %w", name, err)
+			}
+			return nil
+		}
+	}
+	e, err := kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("%w: %q", ErrNoSuchSource, name)
+	}
+	if err != nil {
+		return fmt.Errorf("source %q: get: %w", name, err)
+	}
+	var rec sourceRecord
+	if err := json.Unmarshal(e.Value(), &rec); err != nil || rec.Name != name || rec.URL == "" {
+		return fmt.Errorf("%w: %q", ErrNoSuchSource, name)
+	}
+	rec.Paused = paused
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("source %q: encode: %w", name, err)
+	}
+	// Update on the read revision: a concurrent delete is not undone.
+	if _, err := kv.Update(ctx, key, data, e.Revision()); err != nil {
+		return fmt.Errorf("source %q: pause: %w", name, err)
+	}
+	return nil
+}
+
+// DeleteSource removes a source added to the bucket. A configured source
+// cannot be deleted there (ErrSourceConfigured): pause it, or remove it
+// from the configuration file.
+func DeleteSource(ctx context.Context, b *bus.Bus, cfg config.Config, name string) error {
+	for _, s := range cfg.Sources {
+		if s.Name == name {
+			return fmt.Errorf("%w: %q", ErrSourceConfigured, name)
+		}
+	}
+	kv, err := sourcesKV(ctx, b)
+	if err != nil {
+		return err
+	}
+	key := healthKey(name)
+	e, err := kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("%w: %q", ErrNoSuchSource, name)
+	}
+	if err != nil {
+		return fmt.Errorf("source %q: get: %w", name, err)
+	}
+	var rec sourceRecord
+	if json.Unmarshal(e.Value(), &rec) != nil || rec.Name != name {
+		return fmt.Errorf("%w: %q", ErrNoSuchSource, name)
+	}
+	if err := kv.Delete(ctx, key); err != nil {
+		return fmt.Errorf("source %q: delete: %w", name, err)
+	}
+	return nil
+}
+
+// WatchSources signals on the returned channel each time the bucket
+// changes, until ctx ends (then the channel is closed). Signals coalesce: a
+// burst of changes may be one signal.
+func WatchSources(ctx context.Context, b *bus.Bus) (<-chan struct{}, error) {
+	return watchBucket(ctx, b, bus.KVSources)
+}
+
+// watchBucket signals each change of a bucket after the watcher's initial
+// values.
+func watchBucket(ctx context.Context, b *bus.Bus, bucket string) (<-chan struct{}, error) {
+	if b == nil {
+		return nil, bus.ErrNotReady
+	}
+	kv, err := b.JS.KeyValue(ctx, bucket)
+	if err != nil {
+		return nil, fmt.Errorf("watch %s: %w", bucket, err)
+	}
+	w, err := kv.WatchAll(ctx, jetstream.UpdatesOnly())
+	if err != nil {
+		return nil, fmt.Errorf("watch %s: %w", bucket, err)
+	}
+	out := make(chan struct{}, 1)
+	go func() {
+		defer close(out)
+		defer func() { _ = w.Stop() }()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-w.Updates():
+				if !ok {
+					return
+				}
+				if e == nil {
+					continue // end of the initial values
+				}
+				select {
+				case out <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return out, nil
+}
+
+// PollSources runs p over sources until ctx ends, replacing the list with
+// reload's each time changes signals. A reload that fails is logged and
+// the current sources go on being polled; the poller keeps its memory of
+// what was published, so a swap republishes nothing.
+func PollSources(ctx context.Context, p *ingest.Poller, sources []config.Source, publish ingest.PublishFunc,
+	changes <-chan struct{}, reload func(context.Context) ([]config.Source, error)) error {
+	for {
+		pctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- p.Run(pctx, sources, publish) }()
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				cancel()
+				<-done
+				return nil
+			case err := <-done:
+				cancel()
+				return err
+			case _, ok := <-changes:
+				if !ok {
+					changes = nil // no more changes: poll on
+					continue
+				}
+				next, err := reload(ctx)
+				if err != nil {
+					slog.Error("reload: sources not loaded; polling the current sources", "err", err)
+					continue
+				}
+				slog.Info("reload: sources replaced", "before", len(sources), "after", len(next),
+					"paused", countPaused(next))
+				sources = next
+				break wait
+			}
+		}
+		cancel()
+		<-done
+	}
+}
+
+func countPaused(ss []config.Source) int {
+	n := 0
+	for _, s := range ss {
+		if s.Paused {
+			n++
+		}
+	}
+	return n
+}
