@@ -227,19 +227,6 @@ func (a *app) apiExport(w http.ResponseWriter, r *http.Request, u *session) {
 	a.export(w, r, tq, format)
 }
 
-func (a *app) apiSources(w http.ResponseWriter, r *http.Request, u *session) {
-	list, err := a.sourceList(r.Context())
-	if err != nil {
-		a.log.Error("sources failed", "err", err)
-		a.jsonError(w, http.StatusInternalServerError, "listing sources failed")
-		return
-	}
-	if list == nil {
-		list = []SourceStatus{}
-	}
-	a.writeJSON(w, http.StatusOK, map[string]any{"sources": list})
-}
-
 func (a *app) apiNarratives(w http.ResponseWriter, r *http.Request, u *session) {
 	lang := r.URL.Query().Get("lang")
 	if lang == "" {

@@ -155,8 +155,9 @@ func newEnv(t *testing.T, mod func(*web.Options)) *env {
 			{Name: "radio-gao", URL: "https://radio.example/gao/feed.xml", Kind: "podcast", LastSuccess: testNow.Add(-time.Hour), ItemsLastDay: 12},
 			{Name: "blog-bunia", URL: "https://blog.example/feed", Kind: "rss", LastError: "HTTP 503", LastErrorAt: testNow.Add(-time.Hour), Failures: 3},
 		},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:    func() time.Time { return testNow },
+		SourceAdmin: &memSources{},
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:         func() time.Time { return testNow },
 	}
 	if mod != nil {
 		mod(&opt)

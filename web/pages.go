@@ -602,23 +602,6 @@ func (a *app) export(w http.ResponseWriter, r *http.Request, tq storage.TrendQue
 	}
 }
 
-func (a *app) sourcesPage(w http.ResponseWriter, r *http.Request, u *session) {
-	list, err := a.sourceList(r.Context())
-	if err != nil {
-		a.log.Error("sources failed", "err", err)
-		a.pageError(w, r, u, http.StatusInternalServerError, "err_internal")
-		return
-	}
-	a.render(w, r, u, http.StatusOK, "sources", "sources_title", list)
-}
-
-func (a *app) sourceList(ctx context.Context) ([]SourceStatus, error) {
-	if a.opt.Sources == nil {
-		return nil, nil
-	}
-	return a.opt.Sources.List(ctx)
-}
-
 type catalogEntry struct {
 	ID, Title, Meaning string
 	Responses          []string

@@ -61,6 +61,8 @@ func (a *app) parseTemplates() error {
 	funcs := template.FuncMap{
 		"join": strings.Join,
 		"add":  func(a, b int) int { return a + b },
+		// pathseg escapes one path segment ("/" included).
+		"pathseg": url.PathEscape,
 	}
 	for _, name := range pages {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")

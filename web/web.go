@@ -44,12 +44,16 @@ type Catalog interface {
 
 // SourceStatus is one configured source with its feed health.
 type SourceStatus struct {
-	Name         string    `json:"name"`
-	URL          string    `json:"url"`
-	Kind         string    `json:"kind"`
-	Lang         string    `json:"lang,omitempty"`
-	Mission      string    `json:"mission,omitempty"`
-	Paused       bool      `json:"paused"`
+	Name    string `json:"name"`
+	URL     string `json:"url"`
+	Kind    string `json:"kind"`
+	Lang    string `json:"lang,omitempty"`
+	Mission string `json:"mission,omitempty"`
+	Paused  bool   `json:"paused"`
+	// Added is true for a source an admin added (it can be deleted);
+	// false for one from the configuration file.
+	Added        bool      `json:"added"`
+	AddedBy      string    `json:"added_by,omitempty"`
 	LastSuccess  time.Time `json:"last_success"`
 	LastError    string    `json:"last_error,omitempty"`
 	LastErrorAt  time.Time `json:"last_error_at"`
@@ -68,6 +72,9 @@ type Options struct {
 	Classifier classifiers.Classifier
 	Catalog    Catalog
 	Sources    Sources // nil: no sources configured
+	// SourceAdmin adds, pauses and deletes sources; nil: the sources page
+	// is read-only.
+	SourceAdmin SourceAdmin
 	// Alerts is the surge alert log; nil: the alerts page says alerts are
 	// not configured.
 	Alerts Alerts
@@ -239,6 +246,9 @@ func (a *app) routeTable() []route {
 		{method: "POST", pattern: "/emerging/{id}/promote", roles: rolesAdmin, h: a.promoteSubmit},
 
 		{method: "GET", pattern: "/sources", roles: rolesAdmin, h: a.sourcesPage},
+		{method: "POST", pattern: "/sources", roles: rolesAdmin, h: a.sourcesAdd},
+		{method: "POST", pattern: "/sources/{name}/pause", roles: rolesAdmin, h: a.sourcesPause},
+		{method: "POST", pattern: "/sources/{name}/resume", roles: rolesAdmin, h: a.sourcesResume},
 		{method: "GET", pattern: "/catalog", roles: rolesAdmin, h: a.catalogPage},
 		{method: "GET", pattern: "/users", roles: rolesAdmin, h: a.usersPage},
 		{method: "POST", pattern: "/users", roles: rolesAdmin, h: a.usersAdd},
@@ -261,6 +271,10 @@ func (a *app) routeTable() []route {
 		{method: "GET", pattern: "/api/v1/emerging/{id}/draft", api: true, roles: rolesAdmin, h: a.apiDraft},
 		{method: "POST", pattern: "/api/v1/emerging/{id}/promote", api: true, roles: rolesAdmin, h: a.apiPromote},
 		{method: "GET", pattern: "/api/v1/sources", api: true, roles: rolesAdmin, h: a.apiSources},
+		{method: "POST", pattern: "/api/v1/sources", api: true, roles: rolesAdmin, h: a.apiSourceAdd},
+		{method: "POST", pattern: "/api/v1/sources/{name}/pause", api: true, roles: rolesAdmin, h: a.apiSourcePause},
+		{method: "POST", pattern: "/api/v1/sources/{name}/resume", api: true, roles: rolesAdmin, h: a.apiSourceResume},
+		{method: "DELETE", pattern: "/api/v1/sources/{name}", api: true, roles: rolesAdmin, h: a.apiSourceDelete},
 		{method: "GET", pattern: "/api/v1/narratives", api: true, roles: rolesAdmin, h: a.apiNarratives},
 		{method: "GET", pattern: "/api/v1/users", api: true, roles: rolesAdmin, h: a.apiUsers},
 		{method: "POST", pattern: "/api/v1/users", api: true, roles: rolesAdmin, h: a.apiUserAdd},
