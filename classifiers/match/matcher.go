@@ -223,6 +223,7 @@ type state struct {
 	breaks  []int
 	sents   [][2]int32
 	cls     [][2]int32
+	slab    []uint64 // backing store for per-unit concept sets
 }
 
 // firing is one rule that fired on one unit.
@@ -260,6 +261,7 @@ func (m *Matcher) Classify(ctx context.Context, doc classifiers.Doc) (classifier
 	if len(st.toks) == 0 {
 		return res, nil
 	}
+	st.slab = st.slab[:0]
 	d := &docView{c: c, st: st, hits: st.hits, toks: st.toks, sents: st.sents[:0], cls: st.cls[:0]}
 	d.index()
 	st.sents, st.cls = d.sents, d.cls
@@ -314,7 +316,13 @@ func (b bitset) any(cs []int32) bool {
 }
 
 func (d *docView) bitsOf(hs []hit) bitset {
-	b := make(bitset, (len(d.c.lex.concepts)+63)/64)
+	n := (len(d.c.lex.concepts) + 63) / 64
+	if len(d.st.slab)+n > cap(d.st.slab) {
+		d.st.slab = make([]uint64, 0, max(4*cap(d.st.slab), 64*n))
+	}
+	d.st.slab = d.st.slab[:len(d.st.slab)+n]
+	b := bitset(d.st.slab[len(d.st.slab)-n:])
+	clear(b)
 	for _, h := range hs {
 		b[h.concept>>6] |= 1 << (h.concept & 63)
 	}
