@@ -18,6 +18,7 @@ import (
 	"github.com/veille-project/veille/classifiers/emerging"
 	"github.com/veille-project/veille/classifiers/match"
 	"github.com/veille-project/veille/pipeline/alert"
+	"github.com/veille-project/veille/pipeline/bus"
 	"github.com/veille-project/veille/pipeline/run"
 	"github.com/veille-project/veille/storage"
 	"github.com/veille-project/veille/web"
@@ -87,6 +88,7 @@ const (
 type earlyWarning struct {
 	store    alert.SQLStore
 	js       jetstream.JetStream
+	bus      *bus.Bus // where promoted entries are shared
 	replicas int
 	matcher  *match.Matcher
 	dir      string // where promoted entries are written
@@ -119,7 +121,7 @@ func newEarlyWarning(r *run.Runner) *earlyWarning {
 	if !ok || r.Bus == nil || r.Matcher == nil {
 		return nil
 	}
-	return &earlyWarning{store: st, js: r.Bus.JS, replicas: r.Config.Replicas, matcher: r.Matcher,
+	return &earlyWarning{store: st, js: r.Bus.JS, bus: r.Bus, replicas: r.Config.Replicas, matcher: r.Matcher,
 		dir: catalogDir(r), now: time.Now, log: r.Log, listed: map[string]emerging.Group{}}
 }
 
@@ -317,7 +319,8 @@ func contains(list []string, s string) bool {
 }
 
 // Promote saves the edited entry in the catalog directory, swaps the
-// catalog with it into the live matcher, and dismisses the group, whose
+// catalog with it into the live matcher, publishes it in the catalog
+// bucket for the other processes' matchers, and dismisses the group, whose
 // items the new narrative now covers.
 func (e *earlyWarning) Promote(ctx context.Context, id string, d web.DraftEntry, admin string) (string, error) {
 	g, err := e.group(ctx, id)
@@ -325,8 +328,15 @@ func (e *earlyWarning) Promote(ctx context.Context, id string, d web.DraftEntry,
 		return "", err
 	}
 	entry := entryOf(d, emerging.Draft(g))
+	if _, ok := e.matcher.Catalog().Get(entry.ID); ok {
+		// Also catches a narrative promoted by another process.
+		return "", fmt.Errorf("%w: %s", web.ErrNarrativeExists, entry.ID)
+	}
 	e.promote.Lock()
 	_, err = emerging.Promote(ctx, e.dir, entry, e.matcher)
+	if err == nil {
+		err = e.share(ctx, entry)
+	}
 	e.promote.Unlock()
 	switch {
 	case errors.Is(err, emerging.ErrExists):
@@ -346,6 +356,24 @@ func (e *earlyWarning) Promote(ctx context.Context, id string, d web.DraftEntry,
 	}
 	e.forget(id)
 	return entry.ID, nil
+}
+
+// share publishes a promoted entry in the catalog bucket, so every
+// process's matcher picks it up. The file is already written and matched
+// here: a failure is reported to the admin, who can promote again after
+// the file is removed, or copy it to the other processes' catalog folders.
+func (e *earlyWarning) share(ctx context.Context, entry catalog.Entry) error {
+	if e.bus == nil {
+		return nil
+	}
+	data, err := emerging.MarshalEntry(entry)
+	if err != nil {
+		return err
+	}
+	if err := run.PutCatalogEntry(ctx, e.bus, entry.ID, data); err != nil {
+		return fmt.Errorf("promoted %s is matched by this process only: %w", entry.ID, err)
+	}
+	return nil
 }
 
 // entryOf builds the catalog entry of an edited draft: its texts and

@@ -145,17 +145,29 @@ func TestEarlyWarningPromotion(t *testing.T) {
 		t.Errorf("promoted entry not saved: %v", err)
 	}
 
-	// The runner's matcher flags new texts of the rumour with it.
+	// Another process on the same bus, with a catalog folder of its own,
+	// opens a matcher that knows the promoted narrative.
+	cfg2 := cfg
+	cfg2.DataDir = t.TempDir()
+	other := &run.Runner{Config: cfg2, Bus: r.Bus, Log: r.Log}
+	if err := other.OpenMatcher(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The runner's matcher, and the other one, flag new texts of the rumour
+	// with it.
 	for _, next := range []storage.Item{
 		{ID: "early-next-fr", Lang: "fr", Text: "Au marché de Berberati, des vendeuses répètent que la MINUSCA veut remplacer le franc CFA par des billets bleus."},
 		{ID: "early-next-en", Lang: "en", Text: "Street vendors in Bouar now say MINUSCA wants to swap the CFA franc for blue banknotes."},
 	} {
-		res, err := r.Matcher.Classify(ctx, run.DocOf(next))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.ContainsFunc(res.Flags, func(f classifiers.Flag) bool { return f.Narrative == narrative }) {
-			t.Errorf("%s: new text not flagged %s: %+v", next.ID, narrative, res.Flags)
+		for who, m := range map[string]classifiers.Classifier{"promoting process": r.Matcher, "other process": other.Matcher} {
+			res, err := m.Classify(ctx, run.DocOf(next))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(res.Flags, func(f classifiers.Flag) bool { return f.Narrative == narrative }) {
+				t.Errorf("%s: %s: new text not flagged %s: %+v", who, next.ID, narrative, res.Flags)
+			}
 		}
 	}
 	// The promoted group leaves the list; the catalog page shows the narrative.

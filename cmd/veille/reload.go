@@ -12,50 +12,79 @@ import (
 	"github.com/veille-project/veille/pipeline/run"
 )
 
-// runIngest polls the configured sources until ctx ends. On SIGHUP it
-// re-reads the configuration and polls the new source list; the poller
-// keeps its memory of what was published, so a reload republishes nothing.
-// A configuration that does not load is reported and the current sources
-// go on.
+// runIngest polls the sources until ctx ends: the configured ones overlaid
+// with the sources bucket (sources an admin added, pause flags). On SIGHUP
+// it re-reads the configuration, and on each change of the bucket it
+// re-reads the bucket, and polls the new list; the poller keeps its memory
+// of what was published, so a reload republishes nothing. A configuration
+// that does not load is reported and the current sources go on.
 func runIngest(ctx context.Context, r *run.Runner, p *ingest.Poller, cfgPath string, explicit bool) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	return pollUntil(ctx, p, r.Config.Sources, r.Publish, hup, func() ([]config.Source, error) {
-		cfg, err := config.Load(cfgPath, explicit)
-		return cfg.Sources, err
+	changes := make(chan os.Signal, 1)
+	go forward(ctx, hup, changes)
+	if kv, err := run.WatchSources(ctx, r.Bus); err != nil {
+		slog.Error("sources bucket not watched: sources added by an admin wait for a SIGHUP", "err", err)
+	} else {
+		go forward(ctx, kv, changes)
+	}
+	sources, err := run.ListSources(ctx, r.Bus, r.Config)
+	if err != nil {
+		slog.Error("sources bucket not read: polling the configured sources", "err", err)
+		sources = r.Config.Sources
+	}
+	cfg := r.Config
+	return pollUntil(ctx, p, sources, r.Publish, changes, func() ([]config.Source, error) {
+		next, err := config.Load(cfgPath, explicit)
+		if err != nil {
+			// The bucket changed but the file does not load: overlay the
+			// bucket on the configuration last loaded.
+			slog.Error("reload: configuration not loaded; using the last one", "err", err)
+		} else {
+			cfg = next
+		}
+		return run.ListSources(ctx, r.Bus, cfg)
 	})
+}
+
+// forward passes each signal of in to out, coalescing, until ctx ends or
+// in closes.
+func forward[T any](ctx context.Context, in <-chan T, out chan<- os.Signal) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-in:
+			if !ok {
+				return
+			}
+			select {
+			case out <- syscall.SIGHUP:
+			default:
+			}
+		}
+	}
 }
 
 // pollUntil runs the poller over sources, swapping them for reload()'s on
 // each signal on hup.
 func pollUntil(ctx context.Context, p *ingest.Poller, sources []config.Source, publish ingest.PublishFunc, hup <-chan os.Signal, reload func() ([]config.Source, error)) error {
-	for {
-		pctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- p.Run(pctx, sources, publish) }()
-	wait:
+	changes := make(chan struct{})
+	go func() {
+		defer close(changes)
 		for {
 			select {
 			case <-ctx.Done():
-				cancel()
-				<-done
-				return nil
-			case err := <-done:
-				cancel()
-				return err
+				return
 			case <-hup:
-				next, err := reload()
-				if err != nil {
-					slog.Error("reload: configuration not loaded; polling the current sources", "err", err)
-					continue
+				select {
+				case changes <- struct{}{}:
+				case <-ctx.Done():
+					return
 				}
-				slog.Info("reload: sources replaced", "before", len(sources), "after", len(next))
-				sources = next
-				break wait
 			}
 		}
-		cancel()
-		<-done
-	}
+	}()
+	return run.PollSources(ctx, p, sources, publish, changes, func(context.Context) ([]config.Source, error) { return reload() })
 }

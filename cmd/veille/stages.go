@@ -114,6 +114,10 @@ func serveStages(ctx context.Context, r *run.Runner, set stageSet, f stageFlags)
 	}
 	o := &run.Ops{}
 	o.SetReady(r.Ready)
+	if r.Matcher != nil && r.Bus != nil {
+		// Narratives promoted in any process reach this one's matcher.
+		start("catalog sync", r.WatchCatalog)
+	}
 	if set.classify {
 		start("classify", r.ClassifyStage().Run)
 	}
@@ -184,6 +188,7 @@ func webHandler(r *run.Runner, o *run.Ops) (http.Handler, error) {
 		Classifier:    r.Matcher,
 		Catalog:       liveCatalog{r.Matcher},
 		Sources:       sourceList{r},
+		SourceAdmin:   sourceList{r},
 		Logger:        r.Log,
 		SecureCookies: !loopback(r.Config.Listen) || os.Getenv("VEILLE_SECURE_COOKIES") == "1",
 	}
@@ -214,10 +219,16 @@ func (c liveCatalog) Responses(id, lang string) []string {
 	return c.m.Catalog().Responses(id, lang)
 }
 
-// sourceList joins the configured sources with their recorded health.
+// sourceList joins the polled sources (the configured ones overlaid with
+// the sources bucket) with their recorded health, and changes the bucket
+// on an admin's behalf.
 type sourceList struct{ r *run.Runner }
 
 func (s sourceList) List(ctx context.Context) ([]web.SourceStatus, error) {
+	srcs, err := run.Sources(ctx, s.r.Bus, s.r.Config)
+	if err != nil {
+		return nil, err
+	}
 	hs, err := run.SourceHealth(ctx, s.r.Bus)
 	if err != nil {
 		return nil, err
@@ -226,16 +237,56 @@ func (s sourceList) List(ctx context.Context) ([]web.SourceStatus, error) {
 	for _, h := range hs {
 		byName[h.Source] = h
 	}
-	var out []web.SourceStatus
-	for _, src := range s.r.Config.Sources {
+	out := make([]web.SourceStatus, 0, len(srcs))
+	for _, src := range srcs {
 		h := byName[src.Name]
 		out = append(out, web.SourceStatus{
 			Name: src.Name, URL: src.URL, Kind: src.Kind, Lang: src.Lang, Mission: src.Mission, Paused: src.Paused,
+			Added: src.Added, AddedBy: src.AddedBy,
 			LastSuccess: h.LastSuccess, LastError: h.LastError, LastErrorAt: h.LastErrorAt,
 			ItemsLastDay: int64(h.ItemsLastDay), Failures: h.ConsecutiveFailures,
 		})
 	}
 	return out, nil
+}
+
+// Add adds a source to the bucket; ingest processes poll it within seconds.
+func (s sourceList) Add(ctx context.Context, in web.SourceInput, by string) error {
+	src := config.Source{Name: in.Name, URL: in.URL, Kind: in.Kind, Lang: in.Lang, Mission: in.Mission}
+	if in.Interval != "" {
+		d, err := config.ParseDuration(in.Interval)
+		if err != nil {
+			return fmt.Errorf("%w: source %q: interval: %v", web.ErrBadSource, in.Name, err)
+		}
+		src.Interval = config.Duration(d)
+	}
+	return webSourceErr(run.PutSource(ctx, s.r.Bus, s.r.Config, src, by))
+}
+
+// SetPaused pauses or resumes a source.
+func (s sourceList) SetPaused(ctx context.Context, name string, paused bool) error {
+	return webSourceErr(run.SetPaused(ctx, s.r.Bus, s.r.Config, name, paused))
+}
+
+// Delete removes a source an admin added.
+func (s sourceList) Delete(ctx context.Context, name string) error {
+	return webSourceErr(run.DeleteSource(ctx, s.r.Bus, s.r.Config, name))
+}
+
+// webSourceErr maps the bucket's errors to the web app's, keeping the
+// detail.
+func webSourceErr(err error) error {
+	for _, m := range []struct{ from, to error }{
+		{run.ErrBadSource, web.ErrBadSource},
+		{run.ErrSourceExists, web.ErrSourceExists},
+		{run.ErrNoSuchSource, web.ErrNoSuchSource},
+		{run.ErrSourceConfigured, web.ErrSourceConfigured},
+	} {
+		if errors.Is(err, m.from) {
+			return fmt.Errorf("%w: %s", m.to, strings.TrimPrefix(err.Error(), m.from.Error()+": "))
+		}
+	}
+	return err
 }
 
 func listen(ctx context.Context, addr string, h http.Handler) error {
