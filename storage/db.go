@@ -156,7 +156,7 @@ func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time)
 		}
 		chunk := uniq[:n]
 		uniq = uniq[n:]
-		rows, err := d.c.Query(ctx, "SELECT id, min(published) FROM "+d.t("items")+" WHERE id IN "+QuoteList(chunk)+window+" GROUP BY id")
+		rows, err := d.c.Query(ctx, "SELECT id, min(published) FROM "+d.t("items")+" WHERE "+inSet("id", chunk)+window+" GROUP BY id")
 		if err != nil {
 			return nil, fmt.Errorf("storage: stored publication times: %w", err)
 		}
