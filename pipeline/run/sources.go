@@ -352,17 +352,24 @@ func PollSources(ctx context.Context, p *ingest.Poller, sources []config.Source,
 	for {
 		pctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
-		go func() { done <- p.Run(pctx, sources, publish) }()
+		go func(sources []config.Source) { done <- p.Run(pctx, sources, publish) }(sources)
 	wait:
 		for {
 			select {
 			case <-ctx.Done():
 				cancel()
-				<-done
+				if done != nil {
+					<-done
+				}
 				return nil
 			case err := <-done:
-				cancel()
-				return err
+				if err != nil {
+					cancel()
+					return err
+				}
+				// Nothing to poll (every source paused, or none): wait for
+				// a change.
+				done = nil
 			case _, ok := <-changes:
 				if !ok {
 					changes = nil // no more changes: poll on
@@ -380,7 +387,9 @@ func PollSources(ctx context.Context, p *ingest.Poller, sources []config.Source,
 			}
 		}
 		cancel()
-		<-done
+		if done != nil {
+			<-done
+		}
 	}
 }
 

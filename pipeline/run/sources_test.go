@@ -1,0 +1,171 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/veille-project/veille/pipeline/config"
+	"github.com/veille-project/veille/storage"
+)
+
+// TestSourcesBucketDrivesIngest: a running ingest loop polls a source
+// added to the bucket within seconds, stops polling it once paused, and
+// starts again once resumed; a configured source paused through the bucket
+// stops too; bad and duplicate sources are refused with the reason.
+func TestSourcesBucketDrivesIngest(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b, _ := testBus(ctx, t)
+
+	var mu sync.Mutex
+	hits := map[string]int{}
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.Trim(r.URL.Path, "/")
+		mu.Lock()
+		hits[name]++
+		n := hits[name]
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>%[1]s</title><link>https://x.example/</link><description>d</description>`+
+			`<item><title>%[1]s %[2]d</title><guid>%[1]s-%[2]d</guid><description>Rain in Goma, says %[1]s.</description></item></channel></rss>`, name, n)
+	}))
+	defer site.Close()
+	count := func(name string) int { mu.Lock(); defer mu.Unlock(); return hits[name] }
+	waitHits := func(name string, n int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); count(name) < n; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("source %s polled %d times, want %d", name, count(name), n)
+			}
+		}
+	}
+	// stopped asserts that name is no longer polled once the swap settled.
+	stopped := func(name string) {
+		t.Helper()
+		time.Sleep(500 * time.Millisecond) // the watcher's signal, the reload, the old loops ending
+		before := count(name)
+		time.Sleep(2 * time.Second) // four intervals
+		if after := count(name); after != before {
+			t.Fatalf("paused source %s polled %d more times", name, after-before)
+		}
+	}
+
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Fetch.Allow = []string{strings.TrimPrefix(site.URL, "http://")}
+	every := config.Duration(500 * time.Millisecond)
+	cfg.Sources = []config.Source{{Name: "configured", URL: site.URL + "/configured", Kind: "rss", Interval: every}}
+	r := &Runner{Config: cfg, Bus: b, Log: quietLog()}
+	p, err := r.NewPoller(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var published sync.Map
+	publish := func(_ context.Context, it storage.Item) error { published.Store(it.Source, true); return nil }
+
+	changes, err := WatchSources(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources, err := ListSources(ctx, b, cfg)
+	if err != nil || len(sources) != 1 {
+		t.Fatalf("initial sources %+v, %v", sources, err)
+	}
+	loopCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- PollSources(loopCtx, p, sources, publish, changes, func(ctx context.Context) ([]config.Source, error) {
+			return ListSources(ctx, b, cfg)
+		})
+	}()
+	waitHits("configured", 1)
+
+	added := config.Source{Name: "radio bria", URL: site.URL + "/added", Kind: "rss", Lang: "fr", Mission: "MINUSCA", Interval: every}
+	if err := PutSource(ctx, b, cfg, added, "admin-1"); err != nil {
+		t.Fatal(err)
+	}
+	waitHits("added", 2)
+	if _, ok := published.Load("radio bria"); !ok {
+		t.Error("items of the added source not published")
+	}
+	all, err := Sources(ctx, b, cfg)
+	if err != nil || len(all) != 2 || !all[1].Added || all[1].AddedBy != "admin-1" || all[1].Mission != "MINUSCA" || all[0].Added {
+		t.Fatalf("sources after the add: %+v, %v", all, err)
+	}
+
+	// Refusals, each with its reason.
+	for _, tc := range []struct {
+		src  config.Source
+		want error
+		says string
+	}{
+		{config.Source{Name: "", URL: site.URL + "/x", Kind: "rss"}, ErrBadSource, "no name"},
+		{config.Source{Name: "ftp", URL: "ftp://files.example/feed", Kind: "rss"}, ErrBadSource, "http or https"},
+		{config.Source{Name: "nohost", URL: "https:///feed", Kind: "rss"}, ErrBadSource, "http or https"},
+		{config.Source{Name: "video", URL: site.URL + "/v", Kind: "video"}, ErrBadSource, "kind"},
+		{config.Source{Name: "dir", URL: "transcripts/gao", Kind: "transcripts-dir"}, ErrBadSource, "absolute"},
+		{config.Source{Name: "neg", URL: site.URL + "/n", Kind: "rss", Interval: -1}, ErrBadSource, "interval"},
+		{config.Source{Name: "configured", URL: site.URL + "/other", Kind: "rss"}, ErrSourceExists, "named"},
+		{config.Source{Name: "radio bria", URL: site.URL + "/other", Kind: "rss"}, ErrSourceExists, "named"},
+		{config.Source{Name: "radio_bria", URL: site.URL + "/other", Kind: "rss"}, ErrSourceExists, "too close"},
+		{config.Source{Name: "copy", URL: site.URL + "/added", Kind: "rss"}, ErrSourceExists, "same url"},
+		{config.Source{Name: "copy", URL: site.URL + "/configured", Kind: "podcast"}, ErrSourceExists, "same url"},
+	} {
+		err := PutSource(ctx, b, cfg, tc.src, "admin-1")
+		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("PutSource(%+v): %v, want %v saying %q", tc.src, err, tc.want, tc.says)
+		}
+	}
+	if err := SetPaused(ctx, b, cfg, "nobody", true); !errors.Is(err, ErrNoSuchSource) {
+		t.Errorf("pause unknown source: %v", err)
+	}
+	if err := DeleteSource(ctx, b, cfg, "configured"); !errors.Is(err, ErrSourceConfigured) {
+		t.Errorf("delete configured source: %v", err)
+	}
+
+	// Pause both: neither is polled any more.
+	for _, name := range []string{"radio bria", "configured"} {
+		if err := SetPaused(ctx, b, cfg, name, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stopped("added")
+	if c := count("configured"); c > 0 {
+		before := c
+		time.Sleep(time.Second)
+		if count("configured") != before {
+			t.Fatal("paused configured source still polled")
+		}
+	}
+	all, _ = Sources(ctx, b, cfg)
+	if len(all) != 2 || !all[0].Paused || !all[1].Paused {
+		t.Fatalf("sources after pausing: %+v", all)
+	}
+
+	// Resume the added one: polled again. Then delete it: gone.
+	if err := SetPaused(ctx, b, cfg, "radio bria", false); err != nil {
+		t.Fatal(err)
+	}
+	waitHits("added", count("added")+1)
+	if err := DeleteSource(ctx, b, cfg, "radio bria"); err != nil {
+		t.Fatal(err)
+	}
+	stopped("added")
+	if all, _ = Sources(ctx, b, cfg); len(all) != 1 || all[0].Name != "configured" || !all[0].Paused {
+		t.Fatalf("sources after the delete: %+v", all)
+	}
+	if err := DeleteSource(ctx, b, cfg, "radio bria"); !errors.Is(err, ErrNoSuchSource) {
+		t.Errorf("second delete: %v", err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
