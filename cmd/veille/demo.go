@@ -205,7 +205,11 @@ func serveStagesWith(ctx context.Context, r *run.Runner, p *ingest.Poller, ln ne
 	if err != nil {
 		return err
 	}
-	go func() { _ = p.Run(ctx, r.Config.Sources, r.Publish) }()
+	go func() {
+		if err := followSources(ctx, r, p); err != nil && ctx.Err() == nil {
+			r.Log.Error("demo ingest stopped", "err", err)
+		}
+	}()
 	return serveOn(ctx, ln, h)
 }
 

@@ -48,6 +48,23 @@ func runIngest(ctx context.Context, r *run.Runner, p *ingest.Poller, cfgPath str
 	})
 }
 
+// followSources polls r.Config's sources overlaid with the sources bucket,
+// following the bucket's changes, until ctx ends: ingest without a
+// configuration file to re-read (the demo).
+func followSources(ctx context.Context, r *run.Runner, p *ingest.Poller) error {
+	changes, err := run.WatchSources(ctx, r.Bus)
+	if err != nil {
+		return err
+	}
+	sources, err := run.ListSources(ctx, r.Bus, r.Config)
+	if err != nil {
+		return err
+	}
+	return run.PollSources(ctx, p, sources, r.Publish, changes, func(ctx context.Context) ([]config.Source, error) {
+		return run.ListSources(ctx, r.Bus, r.Config)
+	})
+}
+
 // forward passes each signal of in to out, coalescing, until ctx ends or
 // in closes.
 func forward[T any](ctx context.Context, in <-chan T, out chan<- os.Signal) {
