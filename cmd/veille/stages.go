@@ -345,7 +345,11 @@ func sourcesCmd(ctx context.Context, args []string) error {
 	for _, h := range hs {
 		known[h.Source] = true
 	}
-	for _, s := range cfg.Sources {
+	srcs, err := run.ListSources(ctx, r.Bus, cfg)
+	if err != nil {
+		return err
+	}
+	for _, s := range srcs {
 		if !known[s.Name] {
 			hs = append(hs, ingest.SourceHealth{Source: s.Name, Kind: s.Kind, URL: s.URL})
 		}
