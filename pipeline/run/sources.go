@@ -213,10 +213,21 @@ func PutSource(ctx context.Context, b *bus.Bus, cfg config.Config, src config.So
 	if err != nil {
 		return err
 	}
-	if _, err := kv.Create(ctx, key, data); err != nil {
-		if errors.Is(err, jetstream.ErrKeyExists) {
-			return fmt.Errorf("%w: a source is named %q", ErrSourceExists, src.Name)
+	_, err = kv.Create(ctx, key, data)
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		// The pause flag of a source since removed from the configuration
+		// may be replaced; anything else under that key is a source.
+		if e, gerr := kv.Get(ctx, key); gerr == nil {
+			var rec sourceRecord
+			if json.Unmarshal(e.Value(), &rec) == nil && rec.URL == "" {
+				_, err = kv.Update(ctx, key, data, e.Revision())
+			}
 		}
+	}
+	switch {
+	case errors.Is(err, jetstream.ErrKeyExists):
+		return fmt.Errorf("%w: a source is named %q", ErrSourceExists, src.Name)
+	case err != nil:
 		return fmt.Errorf("source %q: put: %w", src.Name, err)
 	}
 	return nil

@@ -168,4 +168,18 @@ func TestSourcesBucketDrivesIngest(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+
+	// Once "configured" leaves the configuration, its pause flag gives way
+	// to a source an admin adds under that name.
+	cfg.Sources = nil
+	readded := config.Source{Name: "configured", URL: site.URL + "/readded", Kind: "rss"}
+	if err := PutSource(ctx, b, cfg, readded, "admin-2"); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ = Sources(ctx, b, cfg); len(all) != 1 || all[0].URL != readded.URL || all[0].Paused || all[0].AddedBy != "admin-2" {
+		t.Fatalf("sources after re-adding: %+v", all)
+	}
+	if err := PutSource(ctx, b, cfg, config.Source{Name: "configured", URL: site.URL + "/third", Kind: "rss"}, "admin-2"); !errors.Is(err, ErrSourceExists) {
+		t.Fatalf("adding over an added source: %v, want ErrSourceExists", err)
+	}
 }
