@@ -13,9 +13,10 @@ import (
 // "prefix*" terms of four letters or more are taken; concepts that carry no
 // topic (negation, reporting, debunking, disclaimers) are left out.
 type Bridge struct {
-	exact  map[string]string
-	prefix map[string]string
-	maxLen int
+	exact    map[string]string
+	prefix   map[string]string
+	maxLen   int
+	concepts map[string]bool // the concept names words are mapped to
 }
 
 // A word in several concepts goes to the smallest: the most specific one,
@@ -30,13 +31,14 @@ func NewBridge(cat *catalog.Catalog) *Bridge {
 	if cat == nil {
 		return nil
 	}
-	b := &Bridge{exact: map[string]string{}, prefix: map[string]string{}}
+	b := &Bridge{exact: map[string]string{}, prefix: map[string]string{}, concepts: map[string]bool{}}
 	size := map[string]int{} // word or stem → size of the concept it was given
 	put := func(m map[string]string, key, name string, n int) {
 		if old, ok := m[key]; ok && (size[key] < n || size[key] == n && old <= name) {
 			return
 		}
 		m[key], size[key] = name, n
+		b.concepts[name] = true
 	}
 	add := func(concept string, terms catalog.Terms) {
 		name := strings.ToLower(concept)
@@ -101,3 +103,9 @@ func (b *Bridge) lookup(w string) string {
 	}
 	return ""
 }
+
+// isConcept reports whether t is a catalog concept name the bridge maps
+// words to. Such terms are the narratives' vocabulary (camp, kill, plot):
+// shared by many texts that say different things, they link texts only
+// with the help of more specific terms.
+func (b *Bridge) isConcept(t string) bool { return b != nil && b.concepts[t] }

@@ -233,14 +233,15 @@ func Find(docs []Doc, opts Options) []Group {
 				if count[j] == 0 {
 					touched = append(touched, j)
 				}
-				count[j]++
+				count[j] += linkWeight(opts.Bridge, t)
 			}
 		}
 		for _, j := range touched {
+			// k counts shared terms in halves: a concept term is half a term.
 			k := int(count[j])
 			count[j] = 0
 			small := min(len(prep[i].salient), len(prep[j].salient))
-			if k >= opts.MinShared && float64(k) >= 0.3*float64(small) {
+			if k >= 2*opts.MinShared && float64(k) >= 0.6*float64(small) {
 				uf.union(i, j)
 			}
 		}
@@ -457,4 +458,13 @@ func (u *unionFind) union(a, b int) {
 		ra, rb = rb, ra
 	}
 	u.parent[rb] = ra
+}
+
+// linkWeight is what one shared salient term adds to a pair's link count,
+// in halves: 2 for a specific term, 1 for a catalog concept.
+func linkWeight(b *Bridge, t string) int32 {
+	if b.isConcept(t) {
+		return 1
+	}
+	return 2
 }

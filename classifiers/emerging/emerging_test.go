@@ -364,7 +364,7 @@ func TestRumourRanksFirstAmongCorpusTexts(t *testing.T) {
 	}
 	for _, id := range groups[0].Items {
 		if !strings.HasPrefix(id, "rum-") {
-			t.Errorf("top group holds corpus text %s", id)
+			t.Errorf("top group %v (terms %v) holds corpus text %s", groups[0].Items, groups[0].Terms, id)
 		}
 	}
 	if len(groups[0].Items) < 7 {
