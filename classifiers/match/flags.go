@@ -34,16 +34,23 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 	sr := d.sents[sent]
 	hs := d.hitsIn(sr[0], sr[1])
 	c := d.c
-	reportBefore := false
+	reportBefore, firstReport := false, int32(1<<30)
 	for _, h := range hs {
 		if h.concept == c.cReport && h.t0 < pos {
 			reportBefore = true
+			firstReport = min(firstReport, h.t0)
 		}
 	}
 	for _, h := range hs {
 		switch h.concept {
 		case c.cDebunk:
 			return classifiers.StanceDebunk
+		case c.cNoProof:
+			// "No evidence supports the claim that X" refutes; "they
+			// claim X without evidence" still reports.
+			if !reportBefore || h.t0 < firstReport {
+				return classifiers.StanceDebunk
+			}
 		case c.cDeny:
 			if h.t0 < pos || !reportBefore {
 				return classifiers.StanceDebunk
@@ -64,7 +71,7 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 				if x.t1-x.t0 > 1 && h.t0 >= x.t0 && h.t1 <= x.t1 {
 					continue // the negation is part of the claim's own words
 				}
-				if dd := x.t0 - h.t1; (dd >= 0 && dd <= 1) || (x.t0 == h.t0 && x.t1-x.t0 == 1 && h.t1-h.t0 == 1) {
+				if dd := x.t0 - h.t1; (dd >= 0 && dd <= 4 && d.contentGap(h.t1, x.t0) <= 1) || (x.t0 == h.t0 && x.t1-x.t0 == 1 && h.t1-h.t0 == 1) {
 					return classifiers.StanceDebunk
 				}
 			}
@@ -81,16 +88,64 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 			return classifiers.StanceDebunk
 		}
 	}
+	if !transcript && sent > 0 {
+		// A short verdict opening the text ("This is false.", "C'est
+		// faux !") governs the claims after it.
+		s0 := d.sents[0]
+		if s0[1]-s0[0] <= 5 && has(d.hitsIn(s0[0], s0[1]), c.cDebunk) {
+			return classifiers.StanceDebunk
+		}
+	}
 	if !transcript && int(sent)+1 < len(d.sents) {
 		nr := d.sents[sent+1]
-		if has(d.hitsIn(nr[0], nr[1]), c.cDebunk) {
+		nh := d.hitsIn(nr[0], nr[1])
+		if has(nh, c.cDebunk) || (has(nh, c.cNoProof) && !has(hs, c.cReport)) {
 			return classifiers.StanceDebunk
+		}
+		// A question answered by a bare "No." ("Did X do Y? No.").
+		if nr[1]-nr[0] <= 3 && d.endsWithQuestion(sent) {
+			for _, h := range nh {
+				if h.t0 == nr[0] && (h.concept == c.cLead || h.concept == c.cNeg) {
+					return classifiers.StanceDebunk
+				}
+			}
 		}
 	}
 	if has(hs, c.cReport) {
 		return classifiers.StanceReport
 	}
 	return classifiers.StanceAssert
+}
+
+// determiners may stand between a negation and the claim's word ("n'est
+// pas de l'espionnage", "is not a coup").
+var determiners = map[string]bool{"a": true, "an": true, "the": true, "any": true, "de": true, "d": true, "l": true, "la": true, "le": true, "les": true, "du": true, "des": true, "un": true, "une": true}
+
+// contentGap counts the words in tokens [a, b) that are not determiners.
+func (d *docView) contentGap(a, b int32) int32 {
+	n := int32(0)
+	for i := a; i < b; i++ {
+		if !determiners[d.toks[i].s] {
+			n++
+		}
+	}
+	return n
+}
+
+// endsWithQuestion reports whether sentence sent closes with a question
+// mark.
+func (d *docView) endsWithQuestion(sent int32) bool {
+	norm := d.st.text.Norm
+	for i := int(d.toks[d.sents[sent][1]-1].ne); i < len(norm); i++ {
+		switch norm[i] {
+		case '?':
+			return true
+		case ' ', '"', '\'', ')', '\xc2', '\xbb', '\xab':
+			continue
+		}
+		return strings.HasPrefix(norm[i:], "؟")
+	}
+	return false
 }
 
 func (d *docView) clauseLen(cl int32) int32 {

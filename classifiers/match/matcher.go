@@ -59,6 +59,7 @@ type compiled struct {
 	version string
 	// shared concept ids the matcher itself reads
 	cMission, cNeg, cDebunk, cDeny, cReport, cLead, cDisclaim int32
+	cNoProof                                                  int32 // optional: -1 when the lexicon lacks NO_PROOF
 }
 
 func compile(cat *catalog.Catalog) (*compiled, error) {
@@ -102,6 +103,10 @@ func compile(cat *catalog.Catalog) (*compiled, error) {
 	c.cMission, c.cNeg = c.lex.ids["MISSION"], c.lex.ids["NEG"]
 	c.cDebunk, c.cDeny, c.cReport = c.lex.ids["DEBUNK"], c.lex.ids["DENY"], c.lex.ids["REPORT"]
 	c.cLead, c.cDisclaim = c.lex.ids["DEBUNK_LEAD"], c.lex.ids["DISCLAIM"]
+	c.cNoProof = -1
+	if id, ok := c.lex.ids["NO_PROOF"]; ok {
+		c.cNoProof = id
+	}
 	for ni, e := range cat.Entries() {
 		c.narrs = append(c.narrs, e.ID)
 		local := make([]string, 0, len(e.Concepts))
