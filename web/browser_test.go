@@ -192,7 +192,7 @@ func TestBrowserEachRoleLandsOnItsPage(t *testing.T) {
 		{storage.RoleReviewer, "/queue", "Review queue", []string{"queue"}},
 		{storage.RoleRadio, "/check", "Vérifier une rumeur", []string{"check"}},
 		{storage.RoleAnalyst, "/trends", "Trends", []string{"trends"}},
-		{storage.RoleAdmin, "/queue", "Review queue", []string{"sources", "catalog", "users"}},
+		{storage.RoleAdmin, "/queue", "Review queue", []string{"sources", "catalog", "users", "alerts", "emerging"}},
 	} {
 		b.login(tc.role)
 		if loc := eval[string](b, "location.pathname"); loc != tc.path {
