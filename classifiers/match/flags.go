@@ -34,23 +34,16 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 	sr := d.sents[sent]
 	hs := d.hitsIn(sr[0], sr[1])
 	c := d.c
-	reportBefore, firstReport := false, int32(1<<30)
+	reportBefore := false
 	for _, h := range hs {
 		if h.concept == c.cReport && h.t0 < pos {
 			reportBefore = true
-			firstReport = min(firstReport, h.t0)
 		}
 	}
 	for _, h := range hs {
 		switch h.concept {
-		case c.cDebunk:
+		case c.cDebunk, c.cNoProof:
 			return classifiers.StanceDebunk
-		case c.cNoProof:
-			// "No evidence supports the claim that X" refutes; "they
-			// claim X without evidence" still reports.
-			if !reportBefore || h.t0 < firstReport {
-				return classifiers.StanceDebunk
-			}
 		case c.cDeny:
 			if h.t0 < pos || !reportBefore {
 				return classifiers.StanceDebunk
@@ -99,6 +92,9 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 	if !transcript && int(sent)+1 < len(d.sents) {
 		nr := d.sents[sent+1]
 		nh := d.hitsIn(nr[0], nr[1])
+		// An unproven claim in the sentence after a reported one keeps the
+		// report ("No evidence has been published.") unless the text puts
+		// the claim forward itself.
 		if has(nh, c.cDebunk) || (has(nh, c.cNoProof) && !has(hs, c.cReport)) {
 			return classifiers.StanceDebunk
 		}
