@@ -545,10 +545,20 @@ func (d *docView) otherAgent(r *rule, chosen, hs []hit) bool {
 			if gap == 0 || (gap == 1 && !conjunctions[d.toks[h.t1].s]) {
 				return true
 			}
-			// Passive with the doer after the verb: "massacred by the ADF".
+			// Passive with the doer after the verb: "massacred by the ADF",
+			// "the occupation of Kidal by the CMA".
 			after := h.t0 - v.t1
 			if after >= 1 && after <= 3 && byWords[d.toks[h.t0-1].s] || after == 1 && ofWords[d.toks[h.t0-1].s] {
 				return true
+			}
+			if after >= 2 && after <= 6 {
+				k := h.t0 - 1
+				for k > v.t1 && determiners[d.toks[k].s] {
+					k--
+				}
+				if w := d.toks[k].s; k >= v.t1 && (w == "by" || w == "par") && d.toks[k].sent == d.toks[v.t0].sent {
+					return true
+				}
 			}
 		}
 	}
