@@ -1,0 +1,46 @@
+package match_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/veille-project/veille/classifiers/eval"
+)
+
+// TestGeneralisation runs sentences written for this package that say the
+// narratives the way independent writers do: weapons named indirectly,
+// collusion shown by concrete acts, elections decided through outcomes,
+// intent stated in the next sentence, the scam notice itself, attribution
+// and refutation shapes (a closing "no evidence" that keeps a report, a
+// question answered "No.", a short opening verdict, evidence of absence),
+// and hard negatives that share single ambiguous words with the claims (an
+// overturned truck, a conspiracy theory, an occupation by an armed group,
+// a fabricated recording). Every item must get exactly its labels.
+func TestGeneralisation(t *testing.T) {
+	items, err := eval.LoadJSONL("testdata/generalisation.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) < 30 {
+		t.Fatalf("generalisation.jsonl: %d items, want at least 30", len(items))
+	}
+	m := newMatcher(t)
+	for _, it := range items {
+		t.Run(it.ID, func(t *testing.T) {
+			res := classify(t, m, it.Text, it.Lang)
+			var got, want []string
+			for _, f := range res.Flags {
+				got = append(got, f.Narrative+"/"+f.Stance)
+			}
+			for _, l := range it.Labels {
+				want = append(want, l.Narrative+"/"+l.Stance)
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("%q\n got [%s]\nwant [%s]", it.Text, strings.Join(got, " "), strings.Join(want, " "))
+			}
+		})
+	}
+}
