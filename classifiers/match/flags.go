@@ -84,8 +84,7 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 	if !transcript && sent > 0 {
 		// A short verdict opening the text ("This is false.", "C'est
 		// faux !") governs the claims after it.
-		s0 := d.sents[0]
-		if s0[1]-s0[0] <= 5 && has(d.hitsIn(s0[0], s0[1]), c.cDebunk) {
+		if d.isVerdict(d.sents[0]) {
 			return classifiers.StanceDebunk
 		}
 	}
@@ -98,13 +97,10 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 		if has(nh, c.cDebunk) || (has(nh, c.cNoProof) && !has(hs, c.cReport)) {
 			return classifiers.StanceDebunk
 		}
-		// A question answered by a bare "No." ("Did X do Y? No.").
-		if nr[1]-nr[0] <= 3 && d.endsWithQuestion(sent) {
-			for _, h := range nh {
-				if h.t0 == nr[0] && (h.concept == c.cLead || h.concept == c.cNeg) {
-					return classifiers.StanceDebunk
-				}
-			}
+		// A question answered by a bare "No." ("Did X do Y? No.", "Not at
+		// all: ...").
+		if d.isNoAnswer(d.toks[nr[0]].clause) && d.endsWithQuestion(sent) {
+			return classifiers.StanceDebunk
 		}
 	}
 	if has(hs, c.cReport) {
@@ -126,6 +122,56 @@ func (d *docView) contentGap(a, b int32) int32 {
 		}
 	}
 	return n
+}
+
+// answerWords make up a bare negative answer ("No.", "Not at all:",
+// "Absolutely not", "Non, pas du tout", "Hapana.").
+var answerWords = map[string]bool{"no": true, "not": true, "nope": true, "never": true, "false": true, "wrong": true, "at": true, "all": true, "of": true, "course": true, "absolutely": true, "certainly": true, "definitely": true, "non": true, "pas": true, "du": true, "tout": true, "jamais": true, "faux": true, "absolument": true, "hapana": true, "si": true, "kweli": true, "te": true, "pepe": true, "la": true, "لا": true, "كلا": true}
+
+// isNoAnswer reports whether clause cl is a bare negative answer.
+func (d *docView) isNoAnswer(cl int32) bool {
+	r := d.cls[cl]
+	if r[1]-r[0] == 0 || r[1]-r[0] > 4 {
+		return false
+	}
+	for i := r[0]; i < r[1]; i++ {
+		if !answerWords[d.toks[i].s] {
+			return false
+		}
+	}
+	return true
+}
+
+// verdictWords may accompany a refutation cue in a short verdict ("This is
+// totally false.", "C'est archi faux !").
+var verdictWords = map[string]bool{"this": true, "that": true, "it": true, "is": true, "s": true, "was": true, "all": true, "totally": true, "completely": true, "utterly": true, "absolutely": true, "entirely": true, "simply": true, "just": true, "pure": true, "a": true, "an": true, "c": true, "est": true, "ce": true, "ca": true, "cela": true, "tout": true, "fait": true, "completement": true, "totalement": true, "archi": true, "un": true, "une": true, "hii": true, "ni": true, "ezali": true, "ayeke": true, "هذا": true}
+
+// isVerdict reports whether a sentence is a short verdict: a refutation
+// cue and nothing else but verdictWords.
+func (d *docView) isVerdict(s [2]int32) bool {
+	if s[1]-s[0] > 5 {
+		return false
+	}
+	covered := make([]bool, s[1]-s[0])
+	found := false
+	for _, h := range d.hitsIn(s[0], s[1]) {
+		if h.concept != d.c.cDebunk {
+			continue
+		}
+		found = true
+		for i := h.t0; i < h.t1 && i < s[1]; i++ {
+			covered[i-s[0]] = true
+		}
+	}
+	if !found {
+		return false
+	}
+	for i := s[0]; i < s[1]; i++ {
+		if !covered[i-s[0]] && !verdictWords[d.toks[i].s] {
+			return false
+		}
+	}
+	return true
 }
 
 // endsWithQuestion reports whether sentence sent closes with a question
