@@ -175,6 +175,11 @@ func (lx *lexicon) scan(toks []token, hits []hit, scratch []int32, lang string) 
 			words = arabicVariants(toks[i].s, words)
 		} else {
 			words = append(words, toks[i].s)
+			// Sango marks verbs and plurals with a- on borrowed words
+			// too ("alivrer", "aenlever"): look the stem up as well.
+			if lang == "sg" && len(toks[i].s) >= 5 && toks[i].s[0] == 'a' {
+				words = append(words, toks[i].s[1:])
+			}
 		}
 		cand := scratch[:0]
 		for vi, w := range words {
