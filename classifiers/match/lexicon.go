@@ -48,9 +48,13 @@ type lexicon struct {
 	prefix   map[string][]int32
 	suffix   map[string][]int32 // terms whose first word is a suffix pattern, by its last two bytes
 	contains []int32            // terms whose first word is a contains pattern
-	preLens  map[uint16][]int   // prefix pattern lengths by their first two bytes
-	concepts []string
-	ids      map[string]int32
+	// containsMajor holds the contains terms written for en, fr or ar:
+	// infix patterns of Bantu and Sango morphology ("*sambaza*") are
+	// only looked for in texts of those languages.
+	containsMajor []int32
+	preLens       map[uint16][]int // prefix pattern lengths by their first two bytes
+	concepts      []string
+	ids           map[string]int32
 }
 
 func newLexicon() *lexicon {
@@ -116,16 +120,27 @@ func (lx *lexicon) add(concept int32, text, lang string) error {
 		}
 	case patSuffix:
 		if len(first.s) < 2 {
-			lx.contains = append(lx.contains, id)
+			lx.addContains(id, lang)
 		} else {
 			k := first.s[len(first.s)-2:]
 			lx.suffix[k] = append(lx.suffix[k], id)
 		}
 	default:
-		lx.contains = append(lx.contains, id)
+		lx.addContains(id, lang)
 	}
 	return nil
 }
+
+func (lx *lexicon) addContains(id int32, lang string) {
+	lx.contains = append(lx.contains, id)
+	if majorLang(lang) {
+		lx.containsMajor = append(lx.containsMajor, id)
+	}
+}
+
+// majorLang reports whether texts of lang are matched against contains
+// terms of their own group only.
+func majorLang(lang string) bool { return lang == "en" || lang == "fr" || lang == "ar" }
 
 // hit is one concept found on tokens [t0, t1).
 type hit struct {
@@ -169,6 +184,10 @@ func arabicVariants(w string, out []string) []string {
 // scan finds every term on toks and appends hits in token order.
 func (lx *lexicon) scan(toks []token, hits []hit, scratch []int32, lang string) []hit {
 	var variants [6]string
+	contains := lx.contains
+	if majorLang(lang) {
+		contains = lx.containsMajor
+	}
 	for i := range toks {
 		words := variants[:0]
 		if isArabicWord(toks[i].s) {
@@ -197,7 +216,7 @@ func (lx *lexicon) scan(toks []token, hits []hit, scratch []int32, lang string) 
 						cand = append(cand, id)
 					}
 				}
-				for _, id := range lx.contains {
+				for _, id := range contains {
 					if lx.terms[id].pats[0].match(w) {
 						cand = append(cand, id)
 					}
