@@ -147,7 +147,7 @@ func (d *docView) isNoAnswer(cl int32) bool {
 var verdictWords = map[string]bool{"this": true, "that": true, "it": true, "is": true, "s": true, "was": true, "all": true, "totally": true, "completely": true, "utterly": true, "absolutely": true, "entirely": true, "simply": true, "just": true, "pure": true, "a": true, "an": true, "c": true, "est": true, "ce": true, "ca": true, "cela": true, "tout": true, "fait": true, "completement": true, "totalement": true, "archi": true, "un": true, "une": true, "hii": true, "ni": true, "ezali": true, "ayeke": true, "هذا": true}
 
 // isVerdict reports whether a sentence is a short verdict: a refutation
-// cue and nothing else but verdictWords.
+// cue framed by verdictWords and nothing else.
 func (d *docView) isVerdict(s [2]int32) bool {
 	if s[1]-s[0] > 5 {
 		return false
@@ -166,12 +166,19 @@ func (d *docView) isVerdict(s [2]int32) bool {
 	if !found {
 		return false
 	}
+	// At least one verdict word: "Lies!" or "The truth:" alone may open
+	// a rant that asserts the claim.
+	framed := false
 	for i := s[0]; i < s[1]; i++ {
-		if !covered[i-s[0]] && !verdictWords[d.toks[i].s] {
+		if covered[i-s[0]] {
+			continue
+		}
+		if !verdictWords[d.toks[i].s] {
 			return false
 		}
+		framed = true
 	}
-	return true
+	return framed
 }
 
 // endsWithQuestion reports whether sentence sent closes with a question
