@@ -34,16 +34,23 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 	sr := d.sents[sent]
 	hs := d.hitsIn(sr[0], sr[1])
 	c := d.c
-	reportBefore := false
+	reportBefore, firstReport := false, int32(1<<30)
 	for _, h := range hs {
 		if h.concept == c.cReport && h.t0 < pos {
 			reportBefore = true
+			firstReport = min(firstReport, h.t0)
 		}
 	}
 	for _, h := range hs {
 		switch h.concept {
-		case c.cDebunk, c.cNoProof:
+		case c.cDebunk:
 			return classifiers.StanceDebunk
+		case c.cNoProof:
+			// "No evidence supports the claim that X" refutes; "they
+			// accuse X without evidence" still reports.
+			if !reportBefore || h.t0 < firstReport {
+				return classifiers.StanceDebunk
+			}
 		case c.cDeny:
 			if h.t0 < pos || !reportBefore {
 				return classifiers.StanceDebunk
