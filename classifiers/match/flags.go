@@ -159,7 +159,7 @@ func (d *docView) isVerdict(s [2]int32) bool {
 	if s[1]-s[0] > 5 {
 		return false
 	}
-	covered := make([]bool, s[1]-s[0])
+	var covered [5]bool
 	found := false
 	for _, h := range d.hitsIn(s[0], s[1]) {
 		if h.concept != d.c.cDebunk {

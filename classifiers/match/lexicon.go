@@ -48,9 +48,10 @@ type lexicon struct {
 	prefix   map[string][]int32
 	suffix   map[string][]int32 // terms whose first word is a suffix pattern, by its last two bytes
 	contains []int32            // terms whose first word is a contains pattern
-	// containsMajor holds the contains terms written for en, fr or ar:
-	// infix patterns of Bantu and Sango morphology ("*sambaza*") are
-	// only looked for in texts of those languages.
+	// containsMajor holds the contains terms written for en, fr or ar,
+	// the only ones looked for in texts of those languages: infix
+	// patterns of Bantu and Sango morphology ("*sambaza*") are looked
+	// for in texts of the other languages only.
 	containsMajor []int32
 	preLens       map[uint16][]int // prefix pattern lengths by their first two bytes
 	concepts      []string
