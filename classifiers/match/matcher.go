@@ -8,6 +8,7 @@ package match
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -59,7 +60,9 @@ type compiled struct {
 	version string
 	// shared concept ids the matcher itself reads
 	cMission, cNeg, cDebunk, cDeny, cReport, cLead, cDisclaim int32
-	cNoProof                                                  int32 // optional: -1 when the lexicon lacks NO_PROOF
+	cNoProof                                                  int32   // optional: -1 when the lexicon lacks NO_PROOF
+	cArmed                                                    int32   // optional: -1 when the lexicon lacks ARMED
+	weaponish                                                 []int32 // WEAPON and the narratives' local arms concepts
 }
 
 func compile(cat *catalog.Catalog) (*compiled, error) {
@@ -103,9 +106,15 @@ func compile(cat *catalog.Catalog) (*compiled, error) {
 	c.cMission, c.cNeg = c.lex.ids["MISSION"], c.lex.ids["NEG"]
 	c.cDebunk, c.cDeny, c.cReport = c.lex.ids["DEBUNK"], c.lex.ids["DENY"], c.lex.ids["REPORT"]
 	c.cLead, c.cDisclaim = c.lex.ids["DEBUNK_LEAD"], c.lex.ids["DISCLAIM"]
-	c.cNoProof = -1
+	c.cNoProof, c.cArmed = -1, -1
 	if id, ok := c.lex.ids["NO_PROOF"]; ok {
 		c.cNoProof = id
+	}
+	if id, ok := c.lex.ids["ARMED"]; ok {
+		c.cArmed = id
+	}
+	if id, ok := c.lex.ids["WEAPON"]; ok {
+		c.weaponish = append(c.weaponish, id)
 	}
 	for ni, e := range cat.Entries() {
 		c.narrs = append(c.narrs, e.ID)
@@ -117,6 +126,9 @@ func compile(cat *catalog.Catalog) (*compiled, error) {
 		for _, name := range local {
 			if err := addConcept(e.ID+"/"+name, e.Concepts[name]); err != nil {
 				return nil, err
+			}
+			if name == "arms" {
+				c.weaponish = append(c.weaponish, c.lex.ids[e.ID+"/"+name])
 			}
 		}
 		resolve := func(name string) int32 {
@@ -262,6 +274,7 @@ func (m *Matcher) Classify(ctx context.Context, doc classifiers.Doc) (classifier
 	st.toks = tokenize(&st.text, st.toks[:0], st.breaks, len(doc.Cues) > 0)
 	lang := identify(st.toks, st.text.Norm, doc.Lang)
 	st.hits = c.lex.scan(st.toks, st.hits[:0], st.scratch, lang)
+	st.hits = c.dropWeaponsInGroups(st.hits)
 	res := classifiers.Result{Lang: lang, Flags: []classifiers.Flag{}}
 	if len(st.toks) == 0 {
 		return res, nil
@@ -282,6 +295,39 @@ func (m *Matcher) Classify(ctx context.Context, doc classifiers.Doc) (classifier
 		}
 	}
 	return res, nil
+}
+
+// dropWeaponsInGroups removes weapon hits that are part of an armed-group
+// phrase: "armés" in "groupes armés", "armed" in "armed men".
+func (c *compiled) dropWeaponsInGroups(hs []hit) []hit {
+	if c.cArmed < 0 {
+		return hs
+	}
+	out := hs[:0]
+	for i, h := range hs {
+		if slices.Contains(c.weaponish, h.concept) && c.insideArmed(hs, i) {
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// insideArmed reports whether hs[i] lies within a longer ARMED hit. Hits
+// are in token order, so candidates start at most a few hits away.
+func (c *compiled) insideArmed(hs []hit, i int) bool {
+	h := hs[i]
+	for j := i - 1; j >= 0 && h.t0-hs[j].t0 < 8; j-- {
+		if x := hs[j]; x.concept == c.cArmed && x.t0 <= h.t0 && h.t1 <= x.t1 && x.t1-x.t0 > h.t1-h.t0 {
+			return true
+		}
+	}
+	for j := i + 1; j < len(hs) && hs[j].t0 == h.t0; j++ {
+		if x := hs[j]; x.concept == c.cArmed && h.t1 <= x.t1 && x.t1-x.t0 > h.t1-h.t0 {
+			return true
+		}
+	}
+	return false
 }
 
 func normOffset(t *Text, orig int) int {
