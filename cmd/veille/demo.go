@@ -34,12 +34,8 @@ func demoCmd(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	res, err := runDemo(ctx, demoOptions{Dir: *dir, Data: *data, Listen: *listen, Once: *once, Timeout: *wait, Out: os.Stdout})
-	if err != nil {
-		return err
-	}
-	_ = res
-	return nil
+	_, err := runDemo(ctx, demoOptions{Dir: *dir, Data: *data, Listen: *listen, Once: *once, Timeout: *wait, Out: os.Stdout})
+	return err
 }
 
 type demoOptions struct {
