@@ -1,16 +1,21 @@
 package run
 
 import (
+	"context"
+	"sync/atomic"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/veille-project/veille/pipeline/bus"
 )
 
 // metrics are the pipeline's Prometheus series, served at /metrics.
 var metrics = struct {
-	fetched, published, stored, flags, insertErrors prometheus.Counter
-	processed, failed, redelivered, deadLettered    *prometheus.CounterVec
-	latency                                         *prometheus.HistogramVec
+	published, stored, flags, insertErrors       prometheus.Counter
+	processed, failed, redelivered, deadLettered *prometheus.CounterVec
+	latency                                      *prometheus.HistogramVec
 }{
-	fetched:      prometheus.NewCounter(prometheus.CounterOpts{Name: "veille_items_fetched_total", Help: "Items read from sources."}),
 	published:    prometheus.NewCounter(prometheus.CounterOpts{Name: "veille_items_published_total", Help: "Items published to JetStream."}),
 	stored:       prometheus.NewCounter(prometheus.CounterOpts{Name: "veille_items_stored_total", Help: "Items written to ClickHouse (redeliveries included)."}),
 	flags:        prometheus.NewCounter(prometheus.CounterOpts{Name: "veille_flags_total", Help: "Narrative flags produced by classify."}),
@@ -26,6 +31,35 @@ var metrics = struct {
 }
 
 func init() {
-	prometheus.MustRegister(metrics.fetched, metrics.published, metrics.stored, metrics.flags, metrics.insertErrors,
+	prometheus.MustRegister(metrics.published, metrics.stored, metrics.flags, metrics.insertErrors,
 		metrics.processed, metrics.failed, metrics.redelivered, metrics.deadLettered, metrics.latency)
+}
+
+// lagBus is the bus whose consumers' lag /metrics reports (the process's
+// own; nil until a Runner opens one).
+var lagBus atomic.Pointer[bus.Bus]
+
+func init() {
+	for _, c := range []struct{ stream, consumer string }{
+		{bus.StreamItems, bus.ConsumerClassify},
+		{bus.StreamClassified, bus.ConsumerStore},
+	} {
+		prometheus.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "veille_consumer_lag",
+			Help:        "Messages a durable consumer has not yet acknowledged (waiting plus in flight).",
+			ConstLabels: prometheus.Labels{"consumer": c.consumer},
+		}, func() float64 {
+			b := lagBus.Load()
+			if b == nil {
+				return 0
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, err := b.Pending(ctx, c.stream, c.consumer)
+			if err != nil {
+				return -1
+			}
+			return float64(n)
+		}))
+	}
 }

@@ -63,6 +63,7 @@ func Open(ctx context.Context, cfg config.Config, name string) (*Runner, error) 
 	for attempt := 1; ; attempt++ {
 		err = b.Setup(setup, cfg.Replicas)
 		if err == nil {
+			lagBus.Store(b)
 			return r, nil
 		}
 		if setup.Err() != nil {
@@ -119,6 +120,7 @@ func (r *Runner) Close() {
 	r.closeMu.Lock()
 	defer r.closeMu.Unlock()
 	if r.Bus != nil {
+		lagBus.CompareAndSwap(r.Bus, nil)
 		r.Bus.Close()
 		r.Bus = nil
 	}
