@@ -197,10 +197,17 @@ func (c *Conn) Insert(ctx context.Context, table string, cols []string, rows [][
 		return fmt.Errorf("chdb: insert into %s: batch file: %w", table, werr)
 	}
 	sql := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") SELECT * FROM file(" +
-		storage.Quote(f.Name()) + ", 'JSONCompactEachRow', " + storage.Quote(structure) + ")"
+		storage.Quote(f.Name()) + ", 'JSONCompactEachRow', " + storage.Quote(structure) + ")" + insertSettings
 	_, err = c.run(ctx, sql, "TabSeparated")
 	return err
 }
+
+// insertSettings cut work chDB need not do on a batch insert: a batch is
+// small enough that parsing it in parallel costs more than it saves, and
+// replacing rows of one key within the inserted block (optimize_on_insert)
+// is left to merges and to FINAL, which every read of a replacing table
+// uses anyway.
+const insertSettings = " SETTINGS optimize_on_insert = 0, input_format_parallel_parsing = 0"
 
 // insertDir holds batch files while they are inserted.
 func insertDir() string {
