@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -10,20 +11,19 @@ import (
 // Terms returns the distinct lower-cased words of texts that Similar matches
 // on: runs of letters and digits of three runes or more, sorted.
 func Terms(texts ...string) []string {
-	seen := map[string]bool{}
+	var out []string
 	for _, text := range texts {
 		for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
 			return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 		}) {
-			if utf8.RuneCountInString(w) >= 3 {
-				seen[w] = true
+			if len(w) >= 3 && utf8.RuneCountInString(w) >= 3 {
+				out = append(out, w)
 			}
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for w := range seen {
-		out = append(out, w)
+	if out == nil {
+		return []string{}
 	}
 	sort.Strings(out)
-	return out
+	return slices.Compact(out)
 }
