@@ -32,6 +32,36 @@ func BenchmarkInsertFlags(b *testing.B) {
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "flags/s")
 }
 
+// BenchmarkInsertItems inserts the items of batches of 5000 flags, then
+// the flags, as the pipeline's store stage does (the flags then find their
+// items' publication times in the store's cache); it reports both rates.
+func BenchmarkInsertItems(b *testing.B) {
+	db := open(b)
+	ctx := context.Background()
+	gen := synth.New(3, benchStart, 90*24*time.Hour)
+	const batch = 5000
+	var items, flags int
+	var inItems, inFlags time.Duration
+	for i := 0; i < b.N; i++ {
+		fl := gen.Flags(batch)
+		its := synth.ItemsOf(fl)
+		start := time.Now()
+		if err := db.InsertItems(ctx, its); err != nil {
+			b.Fatal(err)
+		}
+		inItems += time.Since(start)
+		start = time.Now()
+		if err := db.InsertFlags(ctx, fl); err != nil {
+			b.Fatal(err)
+		}
+		inFlags += time.Since(start)
+		items += len(its)
+		flags += len(fl)
+	}
+	b.ReportMetric(float64(items)/inItems.Seconds(), "items/s")
+	b.ReportMetric(float64(flags)/inFlags.Seconds(), "flags/s")
+}
+
 // BenchmarkTrends runs the narrative×day trend over 1M flags.
 func BenchmarkTrends(b *testing.B) {
 	db := open(b)

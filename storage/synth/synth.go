@@ -68,3 +68,19 @@ func (g *Gen) Flags(n int) []storage.Flag {
 	}
 	return out
 }
+
+// ItemsOf returns one minimal item per distinct item of flags, in order of
+// first appearance.
+func ItemsOf(flags []storage.Flag) []storage.Item {
+	var out []storage.Item
+	seen := map[string]bool{}
+	for _, f := range flags {
+		if seen[f.ItemID] {
+			continue
+		}
+		seen[f.ItemID] = true
+		out = append(out, storage.Item{ID: f.ItemID, Source: f.Source, Kind: "article", Lang: f.Lang, Mission: f.Mission,
+			Title: "synthetic " + f.Narrative, Text: "synthetic text", Published: f.Published, Fetched: f.Published})
+	}
+	return out
+}
