@@ -94,7 +94,7 @@ func benchStoreOne(ctx context.Context, dsn, dataDir string, n, batch, runs int)
 			return err
 		}
 		flags := gen.Flags(min(batch, n-done))
-		its := synthItemsOf(flags)
+		its := synth.ItemsOf(flags)
 		items += len(its)
 		start := time.Now()
 		if err := db.InsertItems(ctx, its); err != nil {
@@ -162,19 +162,4 @@ func benchStoreQueries(db *storage.DB, now time.Time) []benchQuery {
 		}},
 		{"counts", func(ctx context.Context) error { _, err := db.Counts(ctx); return err }},
 	}
-}
-
-// synthItemsOf returns one minimal item per distinct item of flags.
-func synthItemsOf(flags []storage.Flag) []storage.Item {
-	var out []storage.Item
-	seen := map[string]bool{}
-	for _, f := range flags {
-		if seen[f.ItemID] {
-			continue
-		}
-		seen[f.ItemID] = true
-		out = append(out, storage.Item{ID: f.ItemID, Source: f.Source, Kind: "article", Lang: f.Lang, Mission: f.Mission,
-			Title: "synthetic " + f.Narrative, Text: "synthetic text", Published: f.Published, Fetched: f.Published})
-	}
-	return out
 }
