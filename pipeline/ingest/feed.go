@@ -104,6 +104,14 @@ func ParseFeed(data []byte, contentType string, src config.Source, fetched time.
 			}
 		}
 	}
+	if errors.Is(err, ErrNotAFeed) && !isJSON {
+		// A bare Podcasting 2.0 fragment (tags of one episode with no
+		// channel or item around them): nothing to ingest, but not broken.
+		if n := len(podcastTranscriptTag.FindAll(doc, MaxEntries)); n > 0 {
+			warn = append(warn, fmt.Sprintf("podcast namespace tags in a %s document with no channel or item: %d transcript link(s) outside any episode, nothing to ingest", rootElement(doc), n))
+			return &Feed{Format: "podcast fragment", Warnings: warn}, nil
+		}
+	}
 	repaired := ""
 	if err != nil && !isJSON && !errors.Is(err, ErrNotAFeed) && !errors.Is(err, ErrEmptyDocument) {
 		fixed, what := repairXML(doc)
@@ -171,6 +179,8 @@ func rootElement(doc []byte) string {
 	}
 	return ""
 }
+
+var podcastTranscriptTag = regexp.MustCompile(`<podcast:transcript[\s/>]`)
 
 var embeddedRoot = regexp.MustCompile(`<(?:rss|feed|rdf:RDF)[\s>]`)
 

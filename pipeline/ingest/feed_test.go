@@ -222,3 +222,26 @@ func TestParseFeedEncodings(t *testing.T) {
 		})
 	}
 }
+
+// TestPodcastFragment: Podcasting 2.0 tags with no channel or item around
+// them are read as an empty feed with a warning, not as an error; any
+// other unknown document is still not a feed.
+func TestPodcastFragment(t *testing.T) {
+	src := config.Source{Name: "frag", Kind: "podcast"}
+	frag := `<?xml version="1.0"?>
+<wrapper xmlns:podcast="https://podcastindex.org/namespace/1.0">
+  <podcast:episode>3</podcast:episode>
+  <podcast:transcript url="https://radio.example.org/ep3.vtt" type="text/vtt"/>
+</wrapper>`
+	f, err := ingest.ParseFeed([]byte(frag), "application/xml", src, time.Now())
+	if err != nil {
+		t.Fatalf("fragment: %v", err)
+	}
+	if len(f.Entries) != 0 || len(f.Warnings) != 1 || !strings.Contains(f.Warnings[0], "1 transcript link") {
+		t.Errorf("fragment: %d entries, warnings %q", len(f.Entries), f.Warnings)
+	}
+	_, err = ingest.ParseFeed([]byte(`<wrapper><episode>3</episode></wrapper>`), "application/xml", src, time.Now())
+	if !errors.Is(err, ingest.ErrNotAFeed) {
+		t.Errorf("plain wrapper: got %v, want ErrNotAFeed", err)
+	}
+}
