@@ -95,7 +95,6 @@ func entriesPresent(name string, body []byte) int {
 	return len(itemTag.FindAll(body, -1))
 }
 
-
 // TestFeedsWild serves every file of the shared feeds-wild corpus over
 // loopback HTTP through the guarded fetcher and checks the manifest's
 // expectation: ok rows parse with every entry, error rows fail clearly,
