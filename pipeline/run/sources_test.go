@@ -46,14 +46,22 @@ func TestSourcesBucketDrivesIngest(t *testing.T) {
 			}
 		}
 	}
-	// stopped asserts that name is no longer polled once the swap settled.
+	// stopped asserts that name stops being polled once the swap settled:
+	// four intervals pass with no poll within 10 s (a loaded machine may
+	// take a while to deliver the change; a source still polled never
+	// passes).
 	stopped := func(name string) {
 		t.Helper()
-		time.Sleep(500 * time.Millisecond) // the watcher's signal, the reload, the old loops ending
-		before := count(name)
-		time.Sleep(2 * time.Second) // four intervals
-		if after := count(name); after != before {
-			t.Fatalf("paused source %s polled %d more times", name, after-before)
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			before := count(name)
+			time.Sleep(2 * time.Second) // four intervals
+			after := count(name)
+			if after == before {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("paused source %s still polled: %d more times in the last 2 s", name, after-before)
+			}
 		}
 	}
 
