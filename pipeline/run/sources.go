@@ -49,6 +49,9 @@ type sourceRecord struct {
 	config.Source
 	AddedBy string    `json:"added_by,omitempty"`
 	AddedAt time.Time `json:"added_at,omitzero"`
+
+	key string // the bucket key it was read from
+	rev uint64 // the bucket revision it was read at
 }
 
 func sourcesKV(ctx context.Context, b *bus.Bus) (jetstream.KeyValue, error) {
@@ -85,6 +88,7 @@ func records(ctx context.Context, kv jetstream.KeyValue) ([]sourceRecord, error)
 			slog.Warn("sources bucket: unreadable entry skipped", "key", k, "err", err)
 			continue
 		}
+		rec.key, rec.rev = k, e.Revision()
 		out = append(out, rec)
 	}
 	return out, nil
@@ -213,14 +217,14 @@ func PutSource(ctx context.Context, b *bus.Bus, cfg config.Config, src config.So
 	if err != nil {
 		return err
 	}
-	_, err = kv.Create(ctx, key, data)
+	rev, err := kv.Create(ctx, key, data)
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		// The pause flag of a source since removed from the configuration
 		// may be replaced; anything else under that key is a source.
 		if e, gerr := kv.Get(ctx, key); gerr == nil {
 			var rec sourceRecord
 			if json.Unmarshal(e.Value(), &rec) == nil && rec.URL == "" {
-				_, err = kv.Update(ctx, key, data, e.Revision())
+				rev, err = kv.Update(ctx, key, data, e.Revision())
 			}
 		}
 	}
@@ -229,6 +233,27 @@ func PutSource(ctx context.Context, b *bus.Bus, cfg config.Config, src config.So
 		return fmt.Errorf("%w: a source is named %q", ErrSourceExists, src.Name)
 	case err != nil:
 		return fmt.Errorf("source %q: put: %w", src.Name, err)
+	}
+	return settleSameURL(ctx, kv, src, key, rev)
+}
+
+// settleSameURL undoes an add that raced another add of the same URL under
+// another name: of the entries holding the URL, the one written first
+// (lowest revision) stays and the others withdraw, so two admins adding
+// one feed at once leave exactly one source.
+func settleSameURL(ctx context.Context, kv jetstream.KeyValue, src config.Source, key string, rev uint64) error {
+	recs, err := records(ctx, kv)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if r.key == key || r.URL != src.URL || r.rev > rev {
+			continue
+		}
+		if err := kv.Delete(ctx, key, jetstream.LastRevision(rev)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+			return fmt.Errorf("source %q: withdraw after a concurrent add of the same url: %w", src.Name, err)
+		}
+		return fmt.Errorf("%w: source %q has the same url %s", ErrSourceExists, r.Name, src.URL)
 	}
 	return nil
 }

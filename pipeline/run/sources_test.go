@@ -191,3 +191,47 @@ func TestSourcesBucketDrivesIngest(t *testing.T) {
 		t.Fatalf("adding over an added source: %v, want ErrSourceExists", err)
 	}
 }
+
+// TestConcurrentAddsOfOneURL: admins adding the same feed URL under
+// different names at the same time leave exactly one source, and every
+// other add fails with ErrSourceExists.
+func TestConcurrentAddsOfOneURL(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b, _ := testBus(ctx, t)
+	cfg := config.Default()
+	const url = "https://radio.example.org/feed.xml"
+	for round := range 5 {
+		var wg sync.WaitGroup
+		errs := make([]error, 6)
+		for i := range errs {
+			wg.Go(func() {
+				src := config.Source{Name: fmt.Sprintf("r%d-admin%d", round, i), URL: fmt.Sprintf("%s?r=%d", url, round), Kind: "rss"}
+				errs[i] = PutSource(ctx, b, cfg, src, "admin")
+			})
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, ErrSourceExists):
+				t.Fatalf("round %d: %v, want nil or ErrSourceExists", round, err)
+			}
+		}
+		all, err := Sources(ctx, b, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held := 0
+		for _, s := range all {
+			if strings.HasSuffix(s.URL, fmt.Sprintf("?r=%d", round)) {
+				held++
+			}
+		}
+		if ok != 1 || held != 1 {
+			t.Errorf("round %d: %d adds succeeded and %d sources hold the url, want 1 and 1", round, ok, held)
+		}
+	}
+}
