@@ -83,10 +83,8 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 	if !transcript {
 		lead = 0
 	}
-	for _, h := range d.hitsIn(lead, lead+2) {
-		if h.concept == c.cLead && h.t0 <= lead+1 && d.toks[h.t0].clause == d.toks[lead].clause && d.clauseLen(d.toks[lead].clause) <= 4 {
-			return classifiers.StanceDebunk
-		}
+	if d.leadsWithMarker(lead) {
+		return classifiers.StanceDebunk
 	}
 	if !transcript && sent > 0 {
 		// A short verdict opening the text ("This is false.", "C'est
@@ -114,6 +112,20 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 		return classifiers.StanceReport
 	}
 	return classifiers.StanceAssert
+}
+
+// leadsWithMarker reports whether a fact-check marker ("Fact check:",
+// "Non,", "Intox :") opens a short clause at token lead.
+func (d *docView) leadsWithMarker(lead int32) bool {
+	if int(lead) >= len(d.toks) {
+		return false
+	}
+	for _, h := range d.hitsIn(lead, lead+2) {
+		if h.concept == d.c.cLead && h.t0 <= lead+1 && d.toks[h.t0].clause == d.toks[lead].clause && d.clauseLen(d.toks[lead].clause) <= 4 {
+			return true
+		}
+	}
+	return false
 }
 
 // determiners may stand between a negation and the claim's word ("n'est

@@ -440,6 +440,10 @@ func (d *docView) run() []firing {
 	var out []firing
 	var unitsBy [scopeDoc + 1][][2]int32
 	var bitsBy [scopeDoc + 1][]bitset
+	// A text that opens with a fact-check marker refutes what follows:
+	// the real event it names ("Non, ... la vidéo montre une opération de
+	// désarmement") must not veto the claim it refutes.
+	refuted := d.leadsWithMarker(0)
 rules:
 	for ri := range d.c.rules {
 		r := &d.c.rules[ri]
@@ -478,7 +482,7 @@ rules:
 			// mission said it only carried ballots on request"): vetoes
 			// then wait.
 			vetoed := false
-			if !has(hs, d.c.cDebunk) && !has(hs, d.c.cDeny) && !has(hs, d.c.cReport) {
+			if !refuted && !has(hs, d.c.cDebunk) && !has(hs, d.c.cDeny) && !has(hs, d.c.cReport) {
 				for _, n := range r.none {
 					if has(hs, n) {
 						vetoed = true
