@@ -74,6 +74,11 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 				if dd := x.t0 - h.t1; (dd >= 0 && dd <= 4 && d.contentGap(h.t1, x.t0) <= 1) || (x.t0 == h.t0 && x.t1-x.t0 == 1 && h.t1-h.t0 == 1) {
 					return classifiers.StanceDebunk
 				}
+				// French brackets the verb: "ne protège pas", "n'exploite
+				// aucun site", "ne les arme jamais".
+				if h.t0 >= x.t1 && h.t0-x.t1 <= 1 && d.neBefore(x.t0) {
+					return classifiers.StanceDebunk
+				}
 			}
 		}
 	}
@@ -123,6 +128,25 @@ func (d *docView) leadsWithMarker(lead int32) bool {
 	for _, h := range d.hitsIn(lead, lead+2) {
 		if h.concept == d.c.cLead && h.t0 <= lead+1 && d.toks[h.t0].clause == d.toks[lead].clause && d.clauseLen(d.toks[lead].clause) <= 4 {
 			return true
+		}
+	}
+	return false
+}
+
+// clitics may stand between "ne" and its verb ("ne les arme pas", "n'en
+// livre aucune").
+var clitics = map[string]bool{"les": true, "leur": true, "lui": true, "l": true, "en": true, "y": true, "se": true, "s": true, "nous": true, "vous": true, "la": true, "le": true, "me": true, "m": true, "te": true, "t": true}
+
+// neBefore reports whether the French negation "ne"/"n'" opens the verb
+// at token t, clitic pronouns aside, within the verb's clause.
+func (d *docView) neBefore(t int32) bool {
+	cl := d.toks[t].clause
+	for k, n := t-1, 0; k >= 0 && n < 3 && d.toks[k].clause == cl; k, n = k-1, n+1 {
+		switch w := d.toks[k].s; {
+		case w == "ne" || w == "n":
+			return true
+		case !clitics[w]:
+			return false
 		}
 	}
 	return false
