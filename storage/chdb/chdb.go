@@ -156,7 +156,7 @@ func (c *Conn) QueryFormat(ctx context.Context, sql, format string, w io.Writer)
 	return err
 }
 
-// Insert writes rows to a temporary file in RowBinary (JSON arrays, one per
+// Insert writes rows to the batch file in RowBinary (JSON arrays, one per
 // row, where a column type has no RowBinary encoding here) and inserts them
 // with INSERT ... SELECT FROM file(): ClickHouse reads a file several times
 // faster than data inlined in the query, and RowBinary needs no parsing.
@@ -184,21 +184,46 @@ func (c *Conn) Insert(ctx context.Context, table string, cols []string, rows [][
 	if err != nil {
 		return fmt.Errorf("chdb: insert into %s: %w", table, err)
 	}
-	f, err := os.CreateTemp(insertDir(), "batch-*")
-	if err != nil {
-		return fmt.Errorf("chdb: insert into %s: %w", table, err)
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	defer os.Remove(f.Name())
-	_, werr := f.Write(buf)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
+	mu.Lock()
+	defer mu.Unlock()
+	if session == nil {
+		return storage.ErrClosed
 	}
-	if werr != nil {
-		return fmt.Errorf("chdb: insert into %s: batch file: %w", table, werr)
+	// One batch file, rewritten in place for every insert (calls into chDB
+	// are serialised anyway): creating and deleting a file per batch costs
+	// more than writing it on file systems that scan recently freed inodes
+	// on create. It is emptied once inserted.
+	name := filepath.Join(path, "inserts", "batch")
+	if err := writeBatch(name, buf); err != nil {
+		return fmt.Errorf("chdb: insert into %s: batch file: %w", table, err)
 	}
+	defer func() { _ = os.Truncate(name, 0) }()
 	sql := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") SELECT * FROM file(" +
-		storage.Quote(f.Name()) + ", " + storage.Quote(format) + ", " + storage.Quote(st.structure) + ")" + insertSettings
-	_, err = c.run(ctx, sql, "TabSeparated")
+		storage.Quote(name) + ", " + storage.Quote(format) + ", " + storage.Quote(st.structure) + ")" + insertSettings
+	if _, err := query(session, sql, "TabSeparated"); err != nil {
+		return classify(err)
+	}
+	return nil
+}
+
+// writeBatch replaces the contents of the batch file name with buf.
+func writeBatch(name string, buf []byte) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if errors.Is(err, os.ErrNotExist) {
+		if err = os.MkdirAll(filepath.Dir(name), 0o700); err == nil {
+			f, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(buf)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
 	return err
 }
 
@@ -240,15 +265,6 @@ func encodeJSON(rows [][]any, cols []string) ([]byte, error) {
 // uses anyway.
 const insertSettings = " SETTINGS optimize_on_insert = 0, input_format_parallel_parsing = 0"
 
-// insertDir holds batch files while they are inserted.
-func insertDir() string {
-	mu.Lock()
-	defer mu.Unlock()
-	dir := filepath.Join(path, "inserts")
-	_ = os.MkdirAll(dir, 0o700)
-	return dir
-}
-
 // structures caches the file() structure per table and column list.
 var structures sync.Map
 
@@ -286,8 +302,15 @@ func (c *Conn) structure(ctx context.Context, table string, cols []string) (*fil
 		if !ok {
 			return nil, fmt.Errorf("chdb: insert into %s: no column %s", table, col)
 		}
-		parts[i] = col + " " + t
 		st.types[i] = t
+		// The batch file declares LowCardinality columns as plain String:
+		// reading rows into a LowCardinality column builds its dictionary
+		// value by value, several times slower than converting the whole
+		// String column once on insert.
+		if t == "LowCardinality(String)" {
+			t = "String"
+		}
+		parts[i] = col + " " + t
 	}
 	st.structure = strings.Join(parts, ", ")
 	st.rowBinary = rowBinaryTypes(st.types)
