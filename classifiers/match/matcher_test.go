@@ -28,6 +28,13 @@ func TestStance(t *testing.T) {
 		{"Non, la MONUSCO n'a pas apporté Ebola à Beni.", "fr", "deliberate-disease-spread", "debunk"},
 		{"Ni kweli, walinda amani wanawapa waasi silaha!", "sw", "weapons-to-armed-groups", "assert"},
 		{"Si kweli kwamba walinda amani wanawapa waasi silaha.", "sw", "weapons-to-armed-groups", "debunk"},
+		// French brackets the verb with "ne … pas/aucun/jamais", clitics aside;
+		// "ne … que" restricts and keeps the claim.
+		{"Les Casques bleus ne leur livrent jamais d'armes : les rebelles les achètent au Soudan.", "fr", "weapons-to-armed-groups", "debunk"},
+		{"La MONUSCO n'exploite aucune mine d'or au Kivu.", "fr", "resource-exploitation", "debunk"},
+		{"La Monusco ne fait qu'exploiter notre coltan.", "fr", "resource-exploitation", "assert"},
+		// A leading verdict lets the real event it names stand beside the claim.
+		{"Non, la MINUSMA n'a pas livré d'armes aux jihadistes : la vidéo montre une cérémonie de désarmement.", "fr", "weapons-to-armed-groups", "debunk"},
 	} {
 		res := classify(t, m, tc.text, tc.lang)
 		f, ok := find(res, tc.narrative)
