@@ -14,7 +14,7 @@ import (
 
 func init() { registerBench("store", benchStore) }
 
-const benchStoreUsage = `veille bench store [--flags 1000000] [--batch 5000] [--runs 5] [--server clickhouse://host:9000/db] [--no-embedded] [--dir DIR]`
+const benchStoreUsage = `veille bench store [--flags 1000000] [--batch 5000] [--runs 5] [--order time|random] [--server clickhouse://host:9000/db] [--no-embedded] [--dir DIR] [--keep]`
 
 // benchStore measures flag inserts per second and trend query latency on
 // each available backend, in a throw-away database.
@@ -26,10 +26,12 @@ func benchStore(ctx context.Context, args []string) error {
 	srv := fs.String("server", "", "also measure this ClickHouse server (clickhouse://host:9000/db)")
 	noEmbedded := fs.Bool("no-embedded", false, "skip the embedded chDB backend")
 	dir := fs.String("dir", "", "chDB data directory (default: a temporary one, removed afterwards)")
+	order := fs.String("order", "time", "publication times: time (in arrival order, as feeds deliver them) or random (uniform over 90 days: every batch touches every month)")
+	keep := fs.Bool("keep", false, "keep the database (veille_bench) afterwards, for inspection")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *n <= 0 || *batch <= 0 || *runs <= 0 {
+	if *n <= 0 || *batch <= 0 || *runs <= 0 || (*order != "time" && *order != "random") {
 		return fmt.Errorf("%w: %s", errUsage, benchStoreUsage)
 	}
 	var targets []string
@@ -49,17 +51,21 @@ func benchStore(ctx context.Context, args []string) error {
 			if err != nil {
 				return err
 			}
-			defer os.RemoveAll(tmp)
+			if *keep {
+				fmt.Printf("embedded data kept in %s\n", tmp)
+			} else {
+				defer os.RemoveAll(tmp)
+			}
 			dataDir = tmp
 		}
-		if err := benchStoreOne(ctx, dsn, dataDir, *n, *batch, *runs); err != nil {
+		if err := benchStoreOne(ctx, dsn, dataDir, *order, *n, *batch, *runs, *keep); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func benchStoreOne(ctx context.Context, dsn, dataDir string, n, batch, runs int) error {
+func benchStoreOne(ctx context.Context, dsn, dataDir, order string, n, batch, runs int, keep bool) error {
 	opts := storage.Options{Database: "veille_bench"}
 	conn, err := backend.Conn(ctx, dsn, dataDir, &opts)
 	if err != nil {
@@ -78,13 +84,18 @@ func benchStoreOne(ctx context.Context, dsn, dataDir string, n, batch, runs int)
 		return err
 	}
 	defer func() {
-		_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+opts.Database)
+		if !keep {
+			_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+opts.Database)
+		}
 		db.Close()
 	}()
-	fmt.Printf("backend %s, database %s: %d flags in batches of %d\n", db.Backend(), opts.Database, n, batch)
+	fmt.Printf("backend %s, database %s: %d flags in batches of %d, published in %s order\n", db.Backend(), opts.Database, n, batch, order)
 
 	now := time.Now().UTC().Truncate(time.Second)
 	gen := synth.New(1, now.Add(-90*24*time.Hour), 90*24*time.Hour)
+	if order == "time" {
+		gen.InOrder(n)
+	}
 	// Items first, as the pipeline's store stage does: an item's flags then
 	// find its publication time in the store's cache.
 	var spentItems, spentFlags time.Duration

@@ -29,18 +29,41 @@ type Gen struct {
 	Start time.Time
 	Span  time.Duration
 	n     int
+	// total and done make publication times follow arrival order (see
+	// InOrder); done counts the flags drawn so far.
+	total, done int
 }
+
+// Lateness is how far before its place in arrival order an item drawn in
+// order may be published: feeds deliver entries roughly, not strictly, in
+// publication order.
+const Lateness = 6 * time.Hour
 
 // New returns a generator seeded with seed.
 func New(seed int64, start time.Time, span time.Duration) *Gen {
 	return &Gen{rng: rand.New(rand.NewSource(seed)), Start: start, Span: span}
 }
 
+// InOrder makes the next total flags arrive as feeds deliver them: their
+// items' publication times advance from Start to Start+Span with the flags
+// drawn, each up to Lateness early. Without it times are uniform over the
+// span, so every batch touches every month (the worst case for inserts).
+func (g *Gen) InOrder(total int) *Gen {
+	g.total, g.done = total, 0
+	return g
+}
+
 // Item returns the next item.
 func (g *Gen) Item() storage.Item {
 	g.n++
 	r := g.rng
-	pub := g.Start.Add(time.Duration(r.Int63n(int64(g.Span)))).Truncate(time.Second)
+	var pub time.Time
+	if g.total > 0 {
+		at := time.Duration(float64(g.Span) * float64(min(g.done, g.total)) / float64(g.total))
+		pub = g.Start.Add(at - time.Duration(r.Int63n(int64(Lateness)))).Truncate(time.Second)
+	} else {
+		pub = g.Start.Add(time.Duration(r.Int63n(int64(g.Span)))).Truncate(time.Second)
+	}
 	return storage.Item{
 		ID: fmt.Sprintf("%016x%08x", r.Uint64(), g.n), ContentHash: fmt.Sprintf("%016x", r.Uint64()),
 		Source: Sources[r.Intn(len(Sources))], Kind: "article", URL: fmt.Sprintf("https://news.example/a/%d", g.n),
@@ -64,6 +87,7 @@ func (g *Gen) Flags(n int) []storage.Flag {
 				Entities:          []string{it.Mission},
 				ClassifierVersion: "match/1", Source: it.Source, Lang: it.Lang, Mission: it.Mission, Published: it.Published,
 			})
+			g.done++
 		}
 	}
 	return out
