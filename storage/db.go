@@ -7,10 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-faster/city"
 )
 
 // Options configure a DB.
@@ -119,7 +122,13 @@ const RepublishWindow = 62 * 24 * time.Hour
 // the batch carries). An item keeps the time it was first stored with, so
 // that all rows of an item and of its flags stay in one partition whatever a
 // re-polled feed says later.
-func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time) (map[string]time.Time, error) {
+//
+// The item_ids set (hashes of every stored item id) is asked first: only ids
+// whose hash it holds are looked for in items, so a batch of new items costs
+// one hash look-up rather than a read of the ids of every partition within
+// the window. With unseen set, it also returns the hashes of the ids the set
+// lacks (cached ids included), for InsertItems to add.
+func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time, unseen bool) (map[string]time.Time, []uint64, error) {
 	out := make(map[string]time.Time)
 	var lo, hi time.Time
 	for i, p := range pubs {
@@ -132,7 +141,7 @@ func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time)
 		}
 	}
 	window := " AND published >= " + Time(lo.Add(-RepublishWindow)) + " AND published <= " + Time(hi.Add(RepublishWindow))
-	uniq := make([]string, 0, len(ids))
+	var uncached, ask []string
 	seen := make(map[string]bool, len(ids))
 	d.pubMu.Lock()
 	for _, id := range ids {
@@ -143,10 +152,36 @@ func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time)
 		if t, ok := d.pubs[id]; ok {
 			out[id] = t
 		} else {
-			uniq = append(uniq, id)
+			uncached = append(uncached, id)
 		}
 	}
 	d.pubMu.Unlock()
+	if unseen {
+		ask = make([]string, 0, len(seen))
+		for id := range seen {
+			ask = append(ask, id)
+		}
+	} else {
+		ask = uncached
+	}
+	held, err := d.heldHashes(ctx, ask)
+	if err != nil {
+		return nil, nil, err
+	}
+	var missing []uint64
+	if unseen {
+		for _, id := range ask {
+			if h := IDHash(id); !held[h] {
+				missing = append(missing, h)
+			}
+		}
+	}
+	uniq := uncached[:0]
+	for _, id := range uncached {
+		if held[IDHash(id)] {
+			uniq = append(uniq, id)
+		}
+	}
 	for len(uniq) > 0 {
 		// Stay well under max_query_size (256 KiB by default).
 		n, size := 0, 0
@@ -158,13 +193,48 @@ func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time)
 		uniq = uniq[n:]
 		rows, err := d.c.Query(ctx, "SELECT id, min(published) FROM "+d.t("items")+" WHERE "+inSet("id", chunk)+window+" GROUP BY id")
 		if err != nil {
-			return nil, fmt.Errorf("storage: stored publication times: %w", err)
+			return nil, nil, fmt.Errorf("storage: stored publication times: %w", err)
 		}
 		for _, r := range rows {
 			out[r[0]] = DBTime(parseTime(r[1]))
 		}
 	}
-	return out, nil
+	return out, missing, nil
+}
+
+// IDHash is the hash of an item id that the item_ids set holds: ClickHouse's
+// cityHash64 of the id.
+func IDHash(id string) uint64 { return city.CH64([]byte(id)) }
+
+// heldHashes returns which of the hashes of ids the item_ids set holds.
+func (d *DB) heldHashes(ctx context.Context, ids []string) (map[uint64]bool, error) {
+	held := make(map[uint64]bool)
+	for len(ids) > 0 {
+		// A hash is at most 20 digits: 5000 of them stay well under
+		// max_query_size.
+		n := min(len(ids), 5000)
+		var b strings.Builder
+		b.Grow(n * 21)
+		b.WriteString("SELECT h FROM (SELECT toUInt64(arrayJoin([")
+		for i, id := range ids[:n] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.FormatUint(IDHash(id), 10))
+		}
+		b.WriteString("])) AS h) WHERE h IN ")
+		b.WriteString(d.t("item_ids"))
+		ids = ids[n:]
+		rows, err := d.c.Query(ctx, b.String())
+		if err != nil {
+			return nil, fmt.Errorf("storage: stored item ids: %w", err)
+		}
+		for _, r := range rows {
+			h, _ := strconv.ParseUint(r[0], 10, 64)
+			held[h] = true
+		}
+	}
+	return held, nil
 }
 
 // version is the ReplacingMergeTree version of rows written now: the latest
@@ -191,9 +261,21 @@ func (d *DB) InsertItems(ctx context.Context, items []Item) error {
 		}
 		ids[i], pubs[i] = it.ID, it.Published
 	}
-	first, err := d.firstPublished(ctx, ids, pubs)
+	first, missing, err := d.firstPublished(ctx, ids, pubs, true)
 	if err != nil {
 		return err
+	}
+	// The ids go into the set before the items go in: an id in the set
+	// whose item is missing costs a look-up, an item missing from the set
+	// would not be found again.
+	if len(missing) > 0 {
+		hashes := make([][]any, len(missing))
+		for i, h := range missing {
+			hashes[i] = []any{h}
+		}
+		if err := d.c.Insert(ctx, d.t("item_ids"), []string{"h"}, hashes); err != nil {
+			return fmt.Errorf("storage: insert %d item ids: %w", len(missing), err)
+		}
 	}
 	now, ver := DBTime(time.Now()), version()
 	rows := make([][]any, len(items))
@@ -241,7 +323,7 @@ func (d *DB) InsertFlags(ctx context.Context, flags []Flag) error {
 		}
 		ids[i], pubs[i] = f.ItemID, f.Published
 	}
-	first, err := d.firstPublished(ctx, ids, pubs)
+	first, _, err := d.firstPublished(ctx, ids, pubs, false)
 	if err != nil {
 		return err
 	}

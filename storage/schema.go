@@ -129,6 +129,17 @@ func migrations() []migration {
 			) ENGINE = ReplacingMergeTree(ver)
 			ORDER BY hash`,
 		},
+	}, {
+		version: 2,
+		name:    "item_ids set",
+		stmts: []string{
+			// The hashes of every stored item id, in memory: inserting items
+			// asks it which ids may be stored already before looking for their
+			// first publication time (see firstPublished). It only grows, and
+			// an id held twice is harmless, so filling it again is too.
+			`CREATE TABLE IF NOT EXISTS {db}.item_ids (h UInt64) ENGINE = Set`,
+			`INSERT INTO {db}.item_ids SELECT cityHash64(id) FROM {db}.items`,
+		},
 	}}
 }
 

@@ -123,3 +123,28 @@ func TestTextRetentionSetOnce(t *testing.T) {
 		db.Close()
 	}
 }
+
+func TestSuiteTwoStores(t *testing.T) {
+	storagetest.RunTwice(t, func(t *testing.T) (*storage.DB, *storage.DB) {
+		name := fmt.Sprintf("test_%d", dbSeq.Add(1))
+		var dbs [2]*storage.DB
+		for i := range dbs {
+			conn, err := chdb.Open(dataDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := storage.New(context.Background(), conn, storage.Options{Database: name})
+			if err != nil {
+				conn.Close()
+				t.Fatal(err)
+			}
+			dbs[i] = db
+		}
+		t.Cleanup(func() {
+			_ = dbs[0].Conn().Exec(context.Background(), "DROP DATABASE IF EXISTS "+name)
+			dbs[0].Close()
+			dbs[1].Close()
+		})
+		return dbs[0], dbs[1]
+	})
+}
