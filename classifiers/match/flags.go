@@ -44,6 +44,9 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 	for _, h := range hs {
 		switch h.concept {
 		case c.cDebunk:
+			if d.fakeItem(hs, h) {
+				continue // "faux bulletins": the fraud itself, no verdict
+			}
 			return classifiers.StanceDebunk
 		case c.cNoProof:
 			// "No evidence supports the claim that X" refutes; "they
@@ -117,6 +120,21 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 		return classifiers.StanceReport
 	}
 	return classifiers.StanceAssert
+}
+
+// fakeItem reports whether a refutation cue is part of a named forgery
+// ("des urnes pleines de faux bulletins", "fake ballots"), which is the
+// claim's substance, not a verdict on it.
+func (d *docView) fakeItem(hs []hit, cue hit) bool {
+	if d.c.cFakeItem < 0 {
+		return false
+	}
+	for _, h := range hs {
+		if h.concept == d.c.cFakeItem && h.t0 <= cue.t0 && cue.t1 <= h.t1 {
+			return true
+		}
+	}
+	return false
 }
 
 // leadsWithMarker reports whether a fact-check marker ("Fact check:",

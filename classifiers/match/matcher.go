@@ -61,6 +61,7 @@ type compiled struct {
 	// shared concept ids the matcher itself reads
 	cMission, cNeg, cDebunk, cDeny, cReport, cLead, cDisclaim int32
 	cNoProof                                                  int32   // optional: -1 when the lexicon lacks NO_PROOF
+	cFakeItem                                                 int32   // optional: -1 when the lexicon lacks FAKE_ITEM
 	cArmed                                                    int32   // optional: -1 when the lexicon lacks ARMED
 	weaponish                                                 []int32 // WEAPON and the narratives' local arms concepts
 }
@@ -109,6 +110,10 @@ func compile(cat *catalog.Catalog) (*compiled, error) {
 	c.cNoProof, c.cArmed = -1, -1
 	if id, ok := c.lex.ids["NO_PROOF"]; ok {
 		c.cNoProof = id
+	}
+	c.cFakeItem = -1
+	if id, ok := c.lex.ids["FAKE_ITEM"]; ok {
+		c.cFakeItem = id
 	}
 	if id, ok := c.lex.ids["ARMED"]; ok {
 		c.cArmed = id
