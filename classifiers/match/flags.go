@@ -82,6 +82,11 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 				if h.t0 >= x.t1 && h.t0-x.t1 <= 1 && d.neBefore(x.t0) {
 					return classifiers.StanceDebunk
 				}
+				// Sango and Lingala negate after the verb, at the clause's
+				// end ("amû ngombe na a-rebelle pëpe", "ememaki Ebola te").
+				if h.t0 >= x.t1 && postVerbalNeg[d.lang] {
+					return classifiers.StanceDebunk
+				}
 			}
 		}
 	}
@@ -150,6 +155,9 @@ func (d *docView) leadsWithMarker(lead int32) bool {
 	}
 	return false
 }
+
+// postVerbalNeg holds the languages whose negation follows the verb.
+var postVerbalNeg = map[string]bool{"sg": true, "ln": true}
 
 // clitics may stand between "ne" and its verb ("ne les arme pas", "n'en
 // livre aucune").

@@ -285,7 +285,7 @@ func (m *Matcher) Classify(ctx context.Context, doc classifiers.Doc) (classifier
 		return res, nil
 	}
 	st.slab = st.slab[:0]
-	d := &docView{c: c, st: st, hits: st.hits, toks: st.toks, sents: st.sents[:0], cls: st.cls[:0]}
+	d := &docView{c: c, lang: lang, st: st, hits: st.hits, toks: st.toks, sents: st.sents[:0], cls: st.cls[:0]}
 	d.index()
 	st.sents, st.cls = d.sents, d.cls
 	firings := d.run()
@@ -348,6 +348,7 @@ func cueOf(cueStarts []int, off int32) int {
 
 type docView struct {
 	c     *compiled
+	lang  string
 	st    *state
 	hits  []hit
 	toks  []token
