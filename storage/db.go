@@ -48,14 +48,18 @@ type DB struct {
 // maxPubs bounds the publication-time cache; it is emptied when full.
 const maxPubs = 500_000
 
-func (d *DB) rememberPublished(first map[string]time.Time) {
+// rememberPublished caches the publication times first holds for ids (the
+// ids the cache did not hold yet).
+func (d *DB) rememberPublished(first map[string]time.Time, ids []string) {
 	d.pubMu.Lock()
 	defer d.pubMu.Unlock()
-	if d.pubs == nil || len(d.pubs)+len(first) > maxPubs {
-		d.pubs = make(map[string]time.Time, len(first))
+	if d.pubs == nil || len(d.pubs)+len(ids) > maxPubs {
+		d.pubs = make(map[string]time.Time, len(ids))
 	}
-	for id, t := range first {
-		d.pubs[id] = t
+	for _, id := range ids {
+		if t, ok := first[id]; ok {
+			d.pubs[id] = t
+		}
 	}
 }
 
@@ -126,9 +130,10 @@ const RepublishWindow = 62 * 24 * time.Hour
 // The item_ids set (hashes of every stored item id) is asked first: only ids
 // whose hash it holds are looked for in items, so a batch of new items costs
 // one hash look-up rather than a read of the ids of every partition within
-// the window. With unseen set, it also returns the hashes of the ids the set
-// lacks (cached ids included), for InsertItems to add.
-func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time, unseen bool) (map[string]time.Time, []uint64, error) {
+// the window. It also returns the distinct ids the cache lacked and, with
+// unseen set, the hashes of the ids the set lacks (cached ids included), for
+// InsertItems to add.
+func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time, unseen bool) (first map[string]time.Time, uncached []string, missing []uint64, err error) {
 	out := make(map[string]time.Time)
 	var lo, hi time.Time
 	for i, p := range pubs {
@@ -141,7 +146,7 @@ func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time,
 		}
 	}
 	window := " AND published >= " + Time(lo.Add(-RepublishWindow)) + " AND published <= " + Time(hi.Add(RepublishWindow))
-	var uncached, ask []string
+	var ask []string
 	seen := make(map[string]bool, len(ids))
 	d.pubMu.Lock()
 	for _, id := range ids {
@@ -166,9 +171,8 @@ func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time,
 	}
 	held, err := d.heldHashes(ctx, ask)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	var missing []uint64
 	if unseen {
 		for _, id := range ask {
 			if h := IDHash(id); !held[h] {
@@ -176,7 +180,7 @@ func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time,
 			}
 		}
 	}
-	uniq := uncached[:0]
+	var uniq []string
 	for _, id := range uncached {
 		if held[IDHash(id)] {
 			uniq = append(uniq, id)
@@ -193,13 +197,13 @@ func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time,
 		uniq = uniq[n:]
 		rows, err := d.c.Query(ctx, "SELECT id, min(published) FROM "+d.t("items")+" WHERE "+inSet("id", chunk)+window+" GROUP BY id")
 		if err != nil {
-			return nil, nil, fmt.Errorf("storage: stored publication times: %w", err)
+			return nil, nil, nil, fmt.Errorf("storage: stored publication times: %w", err)
 		}
 		for _, r := range rows {
 			out[r[0]] = DBTime(parseTime(r[1]))
 		}
 	}
-	return out, missing, nil
+	return out, uncached, missing, nil
 }
 
 // IDHash is the hash of an item id that the item_ids set holds: ClickHouse's
@@ -261,7 +265,7 @@ func (d *DB) InsertItems(ctx context.Context, items []Item) error {
 		}
 		ids[i], pubs[i] = it.ID, it.Published
 	}
-	first, missing, err := d.firstPublished(ctx, ids, pubs, true)
+	first, uncached, missing, err := d.firstPublished(ctx, ids, pubs, true)
 	if err != nil {
 		return err
 	}
@@ -299,7 +303,7 @@ func (d *DB) InsertItems(ctx context.Context, items []Item) error {
 	if err := d.c.Insert(ctx, d.t("items"), itemCols, rows); err != nil {
 		return fmt.Errorf("storage: insert %d items: %w", len(items), err)
 	}
-	d.rememberPublished(first)
+	d.rememberPublished(first, uncached)
 	return nil
 }
 
@@ -323,7 +327,7 @@ func (d *DB) InsertFlags(ctx context.Context, flags []Flag) error {
 		}
 		ids[i], pubs[i] = f.ItemID, f.Published
 	}
-	first, _, err := d.firstPublished(ctx, ids, pubs, false)
+	first, uncached, _, err := d.firstPublished(ctx, ids, pubs, false)
 	if err != nil {
 		return err
 	}
@@ -370,7 +374,7 @@ func (d *DB) InsertFlags(ctx context.Context, flags []Flag) error {
 	if err := d.c.Insert(ctx, d.t("flags"), flagCols, rows); err != nil {
 		return fmt.Errorf("storage: insert %d flags: %w", len(flags), err)
 	}
-	d.rememberPublished(first)
+	d.rememberPublished(first, uncached)
 	return nil
 }
 
