@@ -213,30 +213,48 @@ func IDHash(id string) uint64 { return city.CH64([]byte(id)) }
 // heldHashes returns which of the hashes of ids the item_ids set holds.
 func (d *DB) heldHashes(ctx context.Context, ids []string) (map[uint64]bool, error) {
 	held := make(map[uint64]bool)
-	for len(ids) > 0 {
-		// A hash is at most 20 digits: 5000 of them stay well under
-		// max_query_size.
-		n := min(len(ids), 5000)
-		var b strings.Builder
-		b.Grow(n * 21)
-		b.WriteString("SELECT h FROM (SELECT toUInt64(arrayJoin([")
-		for i, id := range ids[:n] {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(strconv.FormatUint(IDHash(id), 10))
-		}
-		b.WriteString("])) AS h) WHERE h IN ")
-		b.WriteString(d.t("item_ids"))
-		ids = ids[n:]
-		rows, err := d.c.Query(ctx, b.String())
-		if err != nil {
-			return nil, fmt.Errorf("storage: stored item ids: %w", err)
-		}
+	if len(ids) == 0 {
+		return held, nil
+	}
+	hashes := make([]uint64, len(ids))
+	for i, id := range ids {
+		hashes[i] = IDHash(id)
+	}
+	mark := func(rows [][]string) {
 		for _, r := range rows {
 			h, _ := strconv.ParseUint(r[0], 10, 64)
 			held[h] = true
 		}
+	}
+	if hq, ok := d.c.(HashQuerier); ok {
+		rows, err := hq.QueryHashes(ctx, "SELECT h FROM {hashes} WHERE h IN "+d.t("item_ids"), hashes)
+		if err != nil {
+			return nil, fmt.Errorf("storage: stored item ids: %w", err)
+		}
+		mark(rows)
+		return held, nil
+	}
+	for len(hashes) > 0 {
+		// A hash is at most 20 digits: 5000 of them stay well under
+		// max_query_size.
+		n := min(len(hashes), 5000)
+		var b strings.Builder
+		b.Grow(n * 21)
+		b.WriteString("SELECT h FROM (SELECT toUInt64(arrayJoin([")
+		for i, h := range hashes[:n] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.FormatUint(h, 10))
+		}
+		b.WriteString("])) AS h) WHERE h IN ")
+		b.WriteString(d.t("item_ids"))
+		hashes = hashes[n:]
+		rows, err := d.c.Query(ctx, b.String())
+		if err != nil {
+			return nil, fmt.Errorf("storage: stored item ids: %w", err)
+		}
+		mark(rows)
 	}
 	return held, nil
 }
