@@ -55,6 +55,9 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 				return classifiers.StanceDebunk
 			}
 		case c.cDeny:
+			if d.fakeItem(hs, h) {
+				continue
+			}
 			if h.t0 < pos || !reportBefore {
 				return classifiers.StanceDebunk
 			}
