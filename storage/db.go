@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
@@ -43,6 +44,10 @@ type DB struct {
 	// so that a batch of flags rarely needs a look-up.
 	pubMu sync.Mutex
 	pubs  map[string]time.Time
+
+	// setMu guards setFilled: whether this DB saw the item_ids set filled.
+	setMu     sync.Mutex
+	setFilled bool
 }
 
 // maxPubs bounds the publication-time cache; it is emptied when full.
@@ -75,6 +80,7 @@ func New(ctx context.Context, c Conn, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("%w: database name %q: want letters, digits and _", ErrBadQuery, opts.Database)
 	}
 	d := &DB{c: c, db: opts.Database, opts: opts, caps: capsOf(c.Version())}
+	d.caps.memSet = c.Name() == "chdb"
 	if err := d.Migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -127,12 +133,12 @@ const RepublishWindow = 62 * 24 * time.Hour
 // that all rows of an item and of its flags stay in one partition whatever a
 // re-polled feed says later.
 //
-// The item_ids set (hashes of every stored item id) is asked first: only ids
-// whose hash it holds are looked for in items, so a batch of new items costs
-// one hash look-up rather than a read of the ids of every partition within
-// the window. It also returns the distinct ids the cache lacked and, with
-// unseen set, the hashes of the ids the set lacks (cached ids included), for
-// InsertItems to add.
+// Where the engine has the item_ids set (hashes of every stored item id, in
+// memory), it is asked first: only ids whose hash it holds are looked for in
+// items, so a batch of new items costs one hash look-up rather than a read
+// of the ids of every partition within the window. firstPublished also
+// returns the distinct ids the cache lacked and, with unseen set, the hashes
+// of the ids the set lacks (cached ids included), for InsertItems to add.
 func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time, unseen bool) (first map[string]time.Time, uncached []string, missing []uint64, err error) {
 	out := make(map[string]time.Time)
 	var lo, hi time.Time
@@ -161,29 +167,35 @@ func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time,
 		}
 	}
 	d.pubMu.Unlock()
-	if unseen {
-		ask = make([]string, 0, len(seen))
-		for id := range seen {
-			ask = append(ask, id)
+	uniq := uncached
+	if d.caps.memSet {
+		if err := d.fillSet(ctx); err != nil {
+			return nil, nil, nil, err
 		}
-	} else {
-		ask = uncached
-	}
-	held, err := d.heldHashes(ctx, ask)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if unseen {
-		for _, id := range ask {
-			if h := IDHash(id); !held[h] {
-				missing = append(missing, h)
+		if unseen {
+			ask = make([]string, 0, len(seen))
+			for id := range seen {
+				ask = append(ask, id)
+			}
+		} else {
+			ask = uncached
+		}
+		held, err := d.heldHashes(ctx, ask)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if unseen {
+			for _, id := range ask {
+				if h := IDHash(id); !held[h] {
+					missing = append(missing, h)
+				}
 			}
 		}
-	}
-	var uniq []string
-	for _, id := range uncached {
-		if held[IDHash(id)] {
-			uniq = append(uniq, id)
+		uniq = nil
+		for _, id := range uncached {
+			if held[IDHash(id)] {
+				uniq = append(uniq, id)
+			}
 		}
 	}
 	for len(uniq) > 0 {
@@ -204,6 +216,31 @@ func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time,
 		}
 	}
 	return out, uncached, missing, nil
+}
+
+// fillSet fills the item_ids set from items unless this DB saw it filled or
+// it holds ids already: it lives in memory, so it is empty when the process
+// starts. Every call into chDB is serialised, so no insert runs while the
+// set is filled, and an id held twice is harmless.
+func (d *DB) fillSet(ctx context.Context) error {
+	d.setMu.Lock()
+	defer d.setMu.Unlock()
+	if d.setFilled {
+		return nil
+	}
+	rows, err := d.c.Query(ctx, "SELECT total_rows FROM system.tables WHERE database = "+Quote(d.db)+" AND name = 'item_ids'")
+	if err != nil {
+		return fmt.Errorf("storage: item ids: %w", err)
+	}
+	if len(rows) == 0 || parseInt(rows[0][0]) == 0 {
+		start := time.Now()
+		if err := d.c.Exec(ctx, "INSERT INTO "+d.t("item_ids")+" SELECT cityHash64(id) FROM "+d.t("items")); err != nil {
+			return fmt.Errorf("storage: fill item ids: %w", err)
+		}
+		slog.Debug("storage: item ids filled", "database", d.db, "took", time.Since(start))
+	}
+	d.setFilled = true
+	return nil
 }
 
 // IDHash is the hash of an item id that the item_ids set holds: ClickHouse's
