@@ -1,7 +1,8 @@
 // Package chdb is the embedded backend: ClickHouse running in-process through
 // chDB, with its data in one directory. It owns the process's single chDB
 // session (chdb-go keeps one per process), serialises queries on it, and
-// encodes inserts as JSONEachRow.
+// hands inserts to it through a batch file in RowBinary (JSON for column
+// types the encoder does not cover).
 package chdb
 
 import (
