@@ -45,9 +45,11 @@ type DB struct {
 	pubMu sync.Mutex
 	pubs  map[string]time.Time
 
-	// setMu guards setFilled: whether this DB saw the item_ids set filled.
-	setMu     sync.Mutex
-	setFilled bool
+	// setMu guards setFrom: the zero time until this DB saw the item_ids
+	// set filled, then the publication time from which the set holds every
+	// stored item (see fillSet).
+	setMu   sync.Mutex
+	setFrom time.Time
 }
 
 // maxPubs bounds the publication-time cache; it is emptied when full.
@@ -169,9 +171,13 @@ func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time,
 	d.pubMu.Unlock()
 	uniq := uncached
 	if d.caps.memSet {
-		if err := d.fillSet(ctx); err != nil {
+		from, err := d.fillSet(ctx)
+		if err != nil {
 			return nil, nil, nil, err
 		}
+		// The set answers for the batch only when it holds every item the
+		// look-up could find, those published within the window.
+		covered := !lo.Add(-RepublishWindow).Before(from)
 		if unseen {
 			ask = make([]string, 0, len(seen))
 			for id := range seen {
@@ -191,10 +197,12 @@ func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time,
 				}
 			}
 		}
-		uniq = nil
-		for _, id := range uncached {
-			if held[IDHash(id)] {
-				uniq = append(uniq, id)
+		if covered {
+			uniq = nil
+			for _, id := range uncached {
+				if held[IDHash(id)] {
+					uniq = append(uniq, id)
+				}
 			}
 		}
 	}
@@ -218,29 +226,39 @@ func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time,
 	return out, uncached, missing, nil
 }
 
-// fillSet fills the item_ids set from items unless this DB saw it filled or
-// it holds ids already: it lives in memory, so it is empty when the process
-// starts. Every call into chDB is serialised, so no insert runs while the
-// set is filled, and an id held twice is harmless.
-func (d *DB) fillSet(ctx context.Context) error {
+// SetHorizon is how far back in publication time the item_ids set holds
+// the stored items when a process fills it: memory and the time to fill it
+// stay bounded whatever the history. Batches dated earlier than the horizon
+// plus RepublishWindow look for stored times directly, as servers do.
+const SetHorizon = 3 * RepublishWindow
+
+// fillSet fills the item_ids set, once per process, with the stored items
+// published within SetHorizon, and returns the publication time from which
+// the set holds every stored item: it lives in memory, so it is empty when
+// the process starts, and from then on every new item id is added to it.
+// Every call into chDB is serialised, so no insert runs while the set is
+// filled, and an id held twice is harmless. A DB that finds the set filled
+// by another DB of the process takes its own horizon, which is no earlier.
+func (d *DB) fillSet(ctx context.Context) (time.Time, error) {
 	d.setMu.Lock()
 	defer d.setMu.Unlock()
-	if d.setFilled {
-		return nil
+	if !d.setFrom.IsZero() {
+		return d.setFrom, nil
 	}
+	from := DBTime(time.Now().Add(-SetHorizon))
 	rows, err := d.c.Query(ctx, "SELECT total_rows FROM system.tables WHERE database = "+Quote(d.db)+" AND name = 'item_ids'")
 	if err != nil {
-		return fmt.Errorf("storage: item ids: %w", err)
+		return time.Time{}, fmt.Errorf("storage: item ids: %w", err)
 	}
 	if len(rows) == 0 || parseInt(rows[0][0]) == 0 {
 		start := time.Now()
-		if err := d.c.Exec(ctx, "INSERT INTO "+d.t("item_ids")+" SELECT cityHash64(id) FROM "+d.t("items")); err != nil {
-			return fmt.Errorf("storage: fill item ids: %w", err)
+		if err := d.c.Exec(ctx, "INSERT INTO "+d.t("item_ids")+" SELECT cityHash64(id) FROM "+d.t("items")+" WHERE published >= "+Time(from)); err != nil {
+			return time.Time{}, fmt.Errorf("storage: fill item ids: %w", err)
 		}
-		slog.Debug("storage: item ids filled", "database", d.db, "took", time.Since(start))
+		slog.Debug("storage: item ids filled", "database", d.db, "from", from, "took", time.Since(start))
 	}
-	d.setFilled = true
-	return nil
+	d.setFrom = from
+	return from, nil
 }
 
 // IDHash is the hash of an item id that the item_ids set holds: ClickHouse's
