@@ -559,7 +559,9 @@ func matchSlots(r *rule, hs []hit) ([]hit, bool) {
 			lo, hi = min(lo, pick.t0), max(hi, pick.t1)
 		}
 		if !ok {
-			return nil, false
+			// An ordered rule may find nothing after a late first slot
+			// ("…let the militia attack; MONUSCO says…"): try the next.
+			continue
 		}
 		if span := hi - lo; span < bestSpan {
 			best, bestSpan = chosen, span
