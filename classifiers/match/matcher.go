@@ -561,7 +561,11 @@ func matchSlots(r *rule, hs []hit) ([]hit, bool) {
 		if !ok {
 			// An ordered rule may find nothing after a late first slot
 			// ("…let the militia attack; MONUSCO says…"): try the next.
-			continue
+			// Unordered, a slot missing for one start is missing for all.
+			if r.ordered {
+				continue
+			}
+			return nil, false
 		}
 		if span := hi - lo; span < bestSpan {
 			best, bestSpan = chosen, span
