@@ -79,6 +79,11 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 				if h.t0 >= x.t1 && h.t0-x.t1 <= 1 && d.neBefore(x.t0) {
 					return classifiers.StanceDebunk
 				}
+				// Lingala and Sango negate after the verb and its object:
+				// "bakimaki te", "amû ngombe pëpe".
+				if h.t0 >= x.t1 && h.t0-x.t1 <= 2 && postNeg[d.toks[h.t0].s] {
+					return classifiers.StanceDebunk
+				}
 			}
 		}
 	}
@@ -135,6 +140,10 @@ func (d *docView) leadsWithMarker(lead int32) bool {
 
 // clitics may stand between "ne" and its verb ("ne les arme pas", "n'en
 // livre aucune").
+// postNeg are the negations that follow the verb they deny (Lingala "te",
+// Sango "pepe").
+var postNeg = map[string]bool{"te": true, "pepe": true}
+
 var clitics = map[string]bool{"les": true, "leur": true, "lui": true, "l": true, "en": true, "y": true, "se": true, "s": true, "nous": true, "vous": true, "la": true, "le": true, "me": true, "m": true, "te": true, "t": true}
 
 // neBefore reports whether the French negation "ne"/"n'" opens the verb

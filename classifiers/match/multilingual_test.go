@@ -1,0 +1,71 @@
+package match_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/veille-project/veille/classifiers/eval"
+)
+
+// TestMultilingual runs sentences written for this package in Arabic (MSA,
+// Sahelian and Sudanese dialect, Levantine, Arabizi), Swahili, Lingala and
+// Sango: mission names as people say them, dialect verbs of giving,
+// dropping, stealing, poisoning and filming, local stance cues, and hard
+// negatives (peacekeepers killed, mission radio, withdrawals, criticism of
+// performance, news without the mission). Every item must get exactly its
+// labels.
+func TestMultilingual(t *testing.T) {
+	items, err := eval.LoadJSONL("testdata/multilingual.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) < 60 {
+		t.Fatalf("multilingual.jsonl: %d items, want at least 60", len(items))
+	}
+	langs := map[string]int{}
+	m := newMatcher(t)
+	for _, it := range items {
+		langs[it.Lang]++
+		t.Run(it.ID, func(t *testing.T) {
+			res := classify(t, m, it.Text, it.Lang)
+			var got, want []string
+			for _, f := range res.Flags {
+				got = append(got, f.Narrative+"/"+f.Stance)
+			}
+			for _, l := range it.Labels {
+				want = append(want, l.Narrative+"/"+l.Stance)
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("%q\n got [%s]\nwant [%s]", it.Text, strings.Join(got, " "), strings.Join(want, " "))
+			}
+		})
+	}
+	for _, l := range []string{"ar", "sw", "ln", "sg"} {
+		if langs[l] < 10 {
+			t.Errorf("multilingual.jsonl: %d %s items, want at least 10", langs[l], l)
+		}
+	}
+}
+
+// TestArabiziTerms checks that lexicon terms written with Arabizi digits
+// ("mousala7in", "y3atu") match the text however the tokenizer folds the
+// digits between letters.
+func TestArabiziTerms(t *testing.T) {
+	m := newMatcher(t)
+	for _, tc := range []struct {
+		text, narrative string
+		want            bool
+	}{
+		{"wallah el 2ouwat el dawliye 3am y3atu slee7 la l mousala7in bel leil.", "weapons-to-armed-groups", true},
+		{"el UNIFIL 3am ysawro l byout w bya3to kel shi la Isra2il, ya3ni jawasis.", "regime-destabilisation", true},
+		{"el 2ouwat el dawliye 3am ysa3do l nas bel leil ba3d el 3asfe.", "weapons-to-armed-groups", false},
+	} {
+		res := classify(t, m, tc.text, "ar")
+		if _, ok := find(res, tc.narrative); ok != tc.want {
+			t.Errorf("%q: %s flagged %v, want %v (%+v)", tc.text, tc.narrative, ok, tc.want, res.Flags)
+		}
+	}
+}
