@@ -574,6 +574,21 @@ var conjunctions = map[string]bool{"and": true, "et": true, "na": true, "و": tr
 // byWords introduce the doer of a passive verb.
 var byWords = map[string]bool{"by": true, "par": true, "na": true, "من": true, "بيد": true}
 
+// isBy reports whether w introduces the doer of verb hit v. Swahili,
+// Lingala and Sango "na" is also "with", "and" and "to" ("amû ngombe na
+// a-rebelle", "asara kua na a-rebelle"): it marks a doer only after a
+// passive verb ("waliuawa na", "alitekwa na", "babomamaki na").
+func (d *docView) isBy(w string, v hit) bool {
+	if !byWords[w] {
+		return false
+	}
+	if w != "na" {
+		return true
+	}
+	vw := d.toks[v.t1-1].s
+	return strings.HasSuffix(vw, "wa") || strings.HasSuffix(vw, "we") || strings.Contains(vw, "ama")
+}
+
 // ofWords introduce a doer right after a noun ("les massacres des ADF").
 var ofWords = map[string]bool{"des": true, "du": true}
 
@@ -598,7 +613,7 @@ func (d *docView) otherAgent(r *rule, chosen, hs []hit) bool {
 			// Passive with the doer after the verb: "massacred by the ADF",
 			// "the occupation of Kidal by the CMA".
 			after := h.t0 - v.t1
-			if after >= 1 && after <= 3 && byWords[d.toks[h.t0-1].s] || after == 1 && ofWords[d.toks[h.t0-1].s] {
+			if after >= 1 && after <= 3 && d.isBy(d.toks[h.t0-1].s, v) || after == 1 && ofWords[d.toks[h.t0-1].s] {
 				return true
 			}
 			if after >= 2 && after <= 6 {

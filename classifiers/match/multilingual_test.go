@@ -69,3 +69,48 @@ func TestArabiziTerms(t *testing.T) {
 		}
 	}
 }
+
+// TestNaIsNotAlwaysBy checks that Swahili, Lingala and Sango "na" marks
+// the doer only after a passive verb: "with" and "to" keep the mission as
+// the one who acts.
+func TestNaIsNotAlwaysBy(t *testing.T) {
+	m := newMatcher(t)
+	for _, tc := range []struct {
+		text, lang, narrative string
+		want                  bool
+	}{
+		{"Aturugu ti MINUSCA ayeke te kobe oko na a-rebelle.", "sg", "collusion-with-terrorists", true},
+		{"Ba casques bleus bazali baninga na ba ADF.", "ln", "collusion-with-terrorists", true},
+		// A passive verb: the group is the doer.
+		{"Raia watano waliuawa na waasi karibu na kambi ya MONUSCO.", "sw", "attacks-on-civilians", false},
+	} {
+		res := classify(t, m, tc.text, tc.lang)
+		if _, ok := find(res, tc.narrative); ok != tc.want {
+			t.Errorf("%q: %s flagged %v, want %v (%+v)", tc.text, tc.narrative, ok, tc.want, res.Flags)
+		}
+	}
+}
+
+// TestNegationAfterTheVerb checks Lingala "te" and Sango "pëpe", which
+// follow the verb and its object, refute the claim.
+func TestNegationAfterTheVerb(t *testing.T) {
+	m := newMatcher(t)
+	for _, tc := range []struct {
+		text, lang, narrative, want string
+	}{
+		{"Ba casques bleus bakimaki te na Kiwanja; babundaki mpe babikisaki bato.", "ln", "abandonment-of-civilians", "debunk"},
+		{"Ba casques bleus bakimaki na Kiwanja, batiki biso na maboko ya M23.", "ln", "abandonment-of-civilians", "assert"},
+		{"Police atene so MINUSCA agbû molenge so pëpe, molenge ni ayeke na da ti ita ti lo.", "sg", "child-abduction-organ-trafficking", "debunk"},
+		{"Aturugu ti MINUSCA agbû molenge so na Bimbo.", "sg", "child-abduction-organ-trafficking", "assert"},
+	} {
+		res := classify(t, m, tc.text, tc.lang)
+		f, ok := find(res, tc.narrative)
+		if !ok {
+			t.Errorf("%q: no %s flag (%+v)", tc.text, tc.narrative, res.Flags)
+			continue
+		}
+		if f.Stance != tc.want {
+			t.Errorf("%q: stance %s, want %s", tc.text, f.Stance, tc.want)
+		}
+	}
+}
