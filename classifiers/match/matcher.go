@@ -613,6 +613,12 @@ func (d *docView) otherAgent(r *rule, chosen, hs []hit) bool {
 			// Passive with the doer after the verb: "massacred by the ADF",
 			// "the occupation of Kidal by the CMA".
 			after := h.t0 - v.t1
+			// Arabic puts the doer right after the verb, a plural doer in
+			// the nominative "-ون" ("قتل المسلحون"); "-ين" is the object
+			// ("تحمي الإرهابيين").
+			if after == 0 && isArabicWord(d.toks[v.t1-1].s) && strings.HasSuffix(d.toks[h.t0].s, "ون") {
+				return true
+			}
 			if after >= 1 && after <= 3 && d.isBy(d.toks[h.t0-1].s, v) || after == 1 && ofWords[d.toks[h.t0-1].s] {
 				return true
 			}

@@ -114,3 +114,23 @@ func TestNegationAfterTheVerb(t *testing.T) {
 		}
 	}
 }
+
+// TestArabicDoerAfterTheVerb checks that a plural doer in the nominative
+// right after an Arabic verb is the one who acts ("قتل المسلحون"), while
+// the "-ين" form is the verb's object ("تحمي الإرهابيين").
+func TestArabicDoerAfterTheVerb(t *testing.T) {
+	m := newMatcher(t)
+	for _, tc := range []struct {
+		text, narrative string
+		want            bool
+	}{
+		{"قتل المسلحون عشرة مدنيين في القرية قرب قاعدة البعثة.", "attacks-on-civilians", false},
+		{"قتل جنود البعثة عشرة مدنيين في القرية.", "attacks-on-civilians", true},
+		{"المينوسما جات تحمي الإرهابيين في كيدال.", "collusion-with-terrorists", true},
+	} {
+		res := classify(t, m, tc.text, "ar")
+		if _, ok := find(res, tc.narrative); ok != tc.want {
+			t.Errorf("%q: %s flagged %v, want %v (%+v)", tc.text, tc.narrative, ok, tc.want, res.Flags)
+		}
+	}
+}
