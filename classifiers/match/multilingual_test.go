@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/veille-project/veille/classifiers/eval"
+	"github.com/veille-project/veille/classifiers/match"
 )
 
 // TestMultilingual runs sentences written for this package in Arabic (MSA,
@@ -131,6 +132,26 @@ func TestArabicDoerAfterTheVerb(t *testing.T) {
 		res := classify(t, m, tc.text, "ar")
 		if _, ok := find(res, tc.narrative); ok != tc.want {
 			t.Errorf("%q: %s flagged %v, want %v (%+v)", tc.text, tc.narrative, ok, tc.want, res.Flags)
+		}
+	}
+}
+
+// TestIdentifyBantuAndArabizi checks that "na", common to Swahili, Lingala
+// and Sango, does not pull Swahili and Lingala texts to Sango, and that
+// Arabizi keeps its declared Arabic against French and English.
+func TestIdentifyBantuAndArabizi(t *testing.T) {
+	for _, tc := range []struct{ text, hint, want string }{
+		{"MONUSCO nde ememaki bokono ya Ebola na Beni.", "ln", "ln"},
+		{"MONUSCO ekabi base na yango na FARDC na Bunia.", "ln", "ln"},
+		{"Walinda amani wawili wameuawa na waasi karibu na Sake.", "sw", "sw"},
+		{"MONUSCO na M23 ni marafiki, wanakula pamoja na kunywa pamoja.", "sw", "sw"},
+		{"Aturugu ti MINUSCA amû ngombe na a-rebelle na Bambari.", "sg", "sg"},
+		{"la MINUSMA hiya el jabat el corona lel bilad.", "ar", "ar"},
+		{"el UNIFIL 3am ysawro l byout w bya3to kel shi la Isra2il.", "ar", "ar"},
+		{"La MINUSMA a livré des armes aux jihadistes à Kidal, selon des habitants.", "fr", "fr"},
+	} {
+		if got := match.Identify(tc.text, tc.hint); got != tc.want {
+			t.Errorf("Identify(%q, %q) = %s, want %s", tc.text, tc.hint, got, tc.want)
 		}
 	}
 }
