@@ -80,8 +80,9 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 					return classifiers.StanceDebunk
 				}
 				// Lingala and Sango negate after the verb and its object:
-				// "bakimaki te", "amû ngombe pëpe".
-				if h.t0 >= x.t1 && h.t0-x.t1 <= 2 && postNeg[d.toks[h.t0].s] {
+				// "bakimaki te", "amû ngombe pëpe", "amû ngombe na
+				// a-rebelle äpe" (right after the claim's last word).
+				if postNeg[d.toks[h.t0].s] && h.t0 >= x.t1 && (h.t0-x.t1 <= 2 || h.t0-claimEnd(f.hits) <= 1) {
 					return classifiers.StanceDebunk
 				}
 			}
@@ -140,9 +141,18 @@ func (d *docView) leadsWithMarker(lead int32) bool {
 
 // clitics may stand between "ne" and its verb ("ne les arme pas", "n'en
 // livre aucune").
+// claimEnd is the token after the last word that fired.
+func claimEnd(hs []hit) int32 {
+	end := int32(0)
+	for _, h := range hs {
+		end = max(end, h.t1)
+	}
+	return end
+}
+
 // postNeg are the negations that follow the verb they deny (Lingala "te",
-// Sango "pepe").
-var postNeg = map[string]bool{"te": true, "pepe": true}
+// Sango "pepe", "ape").
+var postNeg = map[string]bool{"te": true, "pepe": true, "ape": true}
 
 var clitics = map[string]bool{"les": true, "leur": true, "lui": true, "l": true, "en": true, "y": true, "se": true, "s": true, "nous": true, "vous": true, "la": true, "le": true, "me": true, "m": true, "te": true, "t": true}
 

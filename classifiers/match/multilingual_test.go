@@ -103,6 +103,7 @@ func TestNegationAfterTheVerb(t *testing.T) {
 		{"Ba casques bleus bakimaki na Kiwanja, batiki biso na maboko ya M23.", "ln", "abandonment-of-civilians", "assert"},
 		{"Police atene so MINUSCA agbû molenge so pëpe, molenge ni ayeke na da ti ita ti lo.", "sg", "child-abduction-organ-trafficking", "debunk"},
 		{"Aturugu ti MINUSCA agbû molenge so na Bimbo.", "sg", "child-abduction-organ-trafficking", "assert"},
+		{"MINUSCA amû ngombe na a-rebelle äpe, a-rebelle avo ngombe na Soudan.", "sg", "weapons-to-armed-groups", "debunk"},
 	} {
 		res := classify(t, m, tc.text, tc.lang)
 		f, ok := find(res, tc.narrative)
