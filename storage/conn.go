@@ -32,6 +32,14 @@ type Conn interface {
 	Close() error
 }
 
+// HashQuerier is implemented by a Conn that can hand a query a list of
+// hashes more cheaply than as SQL text.
+type HashQuerier interface {
+	// QueryHashes runs sql, in which {hashes} stands for a table of one
+	// UInt64 column h holding hashes.
+	QueryHashes(ctx context.Context, sql string, hashes []uint64) ([][]string, error)
+}
+
 // Sentinel errors callers branch on.
 var (
 	// ErrTransient marks a failure worth retrying with backoff: the server

@@ -6,11 +6,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-faster/city"
 )
 
 // Options configure a DB.
@@ -40,19 +44,29 @@ type DB struct {
 	// so that a batch of flags rarely needs a look-up.
 	pubMu sync.Mutex
 	pubs  map[string]time.Time
+
+	// setMu guards setFrom: the zero time until this DB saw the item_ids
+	// set filled, then the publication time from which the set holds every
+	// stored item (see fillSet).
+	setMu   sync.Mutex
+	setFrom time.Time
 }
 
 // maxPubs bounds the publication-time cache; it is emptied when full.
 const maxPubs = 500_000
 
-func (d *DB) rememberPublished(first map[string]time.Time) {
+// rememberPublished caches the publication times first holds for ids (the
+// ids the cache did not hold yet).
+func (d *DB) rememberPublished(first map[string]time.Time, ids []string) {
 	d.pubMu.Lock()
 	defer d.pubMu.Unlock()
-	if d.pubs == nil || len(d.pubs)+len(first) > maxPubs {
-		d.pubs = make(map[string]time.Time, len(first))
+	if d.pubs == nil || len(d.pubs)+len(ids) > maxPubs {
+		d.pubs = make(map[string]time.Time, len(ids))
 	}
-	for id, t := range first {
-		d.pubs[id] = t
+	for _, id := range ids {
+		if t, ok := first[id]; ok {
+			d.pubs[id] = t
+		}
 	}
 }
 
@@ -68,6 +82,7 @@ func New(ctx context.Context, c Conn, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("%w: database name %q: want letters, digits and _", ErrBadQuery, opts.Database)
 	}
 	d := &DB{c: c, db: opts.Database, opts: opts, caps: capsOf(c.Version())}
+	d.caps.memSet = c.Name() == "chdb"
 	if err := d.Migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -119,7 +134,14 @@ const RepublishWindow = 62 * 24 * time.Hour
 // the batch carries). An item keeps the time it was first stored with, so
 // that all rows of an item and of its flags stay in one partition whatever a
 // re-polled feed says later.
-func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time) (map[string]time.Time, error) {
+//
+// Where the engine has the item_ids set (hashes of every stored item id, in
+// memory), it is asked first: only ids whose hash it holds are looked for in
+// items, so a batch of new items costs one hash look-up rather than a read
+// of the ids of every partition within the window. firstPublished also
+// returns the distinct ids the cache lacked and, with unseen set, the hashes
+// of the ids the set lacks (cached ids included), for InsertItems to add.
+func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time, unseen bool) (first map[string]time.Time, uncached []string, missing []uint64, err error) {
 	out := make(map[string]time.Time)
 	var lo, hi time.Time
 	for i, p := range pubs {
@@ -132,7 +154,7 @@ func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time)
 		}
 	}
 	window := " AND published >= " + Time(lo.Add(-RepublishWindow)) + " AND published <= " + Time(hi.Add(RepublishWindow))
-	uniq := make([]string, 0, len(ids))
+	var ask []string
 	seen := make(map[string]bool, len(ids))
 	d.pubMu.Lock()
 	for _, id := range ids {
@@ -143,10 +165,47 @@ func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time)
 		if t, ok := d.pubs[id]; ok {
 			out[id] = t
 		} else {
-			uniq = append(uniq, id)
+			uncached = append(uncached, id)
 		}
 	}
 	d.pubMu.Unlock()
+	uniq := uncached
+	if d.caps.memSet {
+		from, err := d.fillSet(ctx)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		// The set answers for the batch only when it holds every item the
+		// look-up could find, those published within the window.
+		covered := !lo.Add(-RepublishWindow).Before(from)
+		if unseen {
+			ask = make([]string, 0, len(seen))
+			for id := range seen {
+				ask = append(ask, id)
+			}
+		} else {
+			ask = uncached
+		}
+		held, err := d.heldHashes(ctx, ask)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if unseen {
+			for _, id := range ask {
+				if h := IDHash(id); !held[h] {
+					missing = append(missing, h)
+				}
+			}
+		}
+		if covered {
+			uniq = nil
+			for _, id := range uncached {
+				if held[IDHash(id)] {
+					uniq = append(uniq, id)
+				}
+			}
+		}
+	}
 	for len(uniq) > 0 {
 		// Stay well under max_query_size (256 KiB by default).
 		n, size := 0, 0
@@ -158,13 +217,101 @@ func (d *DB) firstPublished(ctx context.Context, ids []string, pubs []time.Time)
 		uniq = uniq[n:]
 		rows, err := d.c.Query(ctx, "SELECT id, min(published) FROM "+d.t("items")+" WHERE "+inSet("id", chunk)+window+" GROUP BY id")
 		if err != nil {
-			return nil, fmt.Errorf("storage: stored publication times: %w", err)
+			return nil, nil, nil, fmt.Errorf("storage: stored publication times: %w", err)
 		}
 		for _, r := range rows {
 			out[r[0]] = DBTime(parseTime(r[1]))
 		}
 	}
-	return out, nil
+	return out, uncached, missing, nil
+}
+
+// SetHorizon is how far back in publication time the item_ids set holds
+// the stored items when a process fills it: memory and the time to fill it
+// stay bounded whatever the history. Batches dated earlier than the horizon
+// plus RepublishWindow look for stored times directly, as servers do.
+const SetHorizon = 3 * RepublishWindow
+
+// fillSet fills the item_ids set, once per process, with the stored items
+// published within SetHorizon, and returns the publication time from which
+// the set holds every stored item: it lives in memory, so it is empty when
+// the process starts, and from then on every new item id is added to it.
+// Every call into chDB is serialised, so no insert runs while the set is
+// filled, and an id held twice is harmless. A DB that finds the set filled
+// by another DB of the process takes its own horizon, which is no earlier.
+func (d *DB) fillSet(ctx context.Context) (time.Time, error) {
+	d.setMu.Lock()
+	defer d.setMu.Unlock()
+	if !d.setFrom.IsZero() {
+		return d.setFrom, nil
+	}
+	from := DBTime(time.Now().Add(-SetHorizon))
+	rows, err := d.c.Query(ctx, "SELECT total_rows FROM system.tables WHERE database = "+Quote(d.db)+" AND name = 'item_ids'")
+	if err != nil {
+		return time.Time{}, fmt.Errorf("storage: item ids: %w", err)
+	}
+	if len(rows) == 0 || parseInt(rows[0][0]) == 0 {
+		start := time.Now()
+		if err := d.c.Exec(ctx, "INSERT INTO "+d.t("item_ids")+" SELECT cityHash64(id) FROM "+d.t("items")+" WHERE published >= "+Time(from)); err != nil {
+			return time.Time{}, fmt.Errorf("storage: fill item ids: %w", err)
+		}
+		slog.Debug("storage: item ids filled", "database", d.db, "from", from, "took", time.Since(start))
+	}
+	d.setFrom = from
+	return from, nil
+}
+
+// IDHash is the hash of an item id that the item_ids set holds: ClickHouse's
+// cityHash64 of the id.
+func IDHash(id string) uint64 { return city.CH64([]byte(id)) }
+
+// heldHashes returns which of the hashes of ids the item_ids set holds.
+func (d *DB) heldHashes(ctx context.Context, ids []string) (map[uint64]bool, error) {
+	held := make(map[uint64]bool)
+	if len(ids) == 0 {
+		return held, nil
+	}
+	hashes := make([]uint64, len(ids))
+	for i, id := range ids {
+		hashes[i] = IDHash(id)
+	}
+	mark := func(rows [][]string) {
+		for _, r := range rows {
+			h, _ := strconv.ParseUint(r[0], 10, 64)
+			held[h] = true
+		}
+	}
+	if hq, ok := d.c.(HashQuerier); ok {
+		rows, err := hq.QueryHashes(ctx, "SELECT h FROM {hashes} WHERE h IN "+d.t("item_ids"), hashes)
+		if err != nil {
+			return nil, fmt.Errorf("storage: stored item ids: %w", err)
+		}
+		mark(rows)
+		return held, nil
+	}
+	for len(hashes) > 0 {
+		// A hash is at most 20 digits: 5000 of them stay well under
+		// max_query_size.
+		n := min(len(hashes), 5000)
+		var b strings.Builder
+		b.Grow(n * 21)
+		b.WriteString("SELECT h FROM (SELECT toUInt64(arrayJoin([")
+		for i, h := range hashes[:n] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.FormatUint(h, 10))
+		}
+		b.WriteString("])) AS h) WHERE h IN ")
+		b.WriteString(d.t("item_ids"))
+		hashes = hashes[n:]
+		rows, err := d.c.Query(ctx, b.String())
+		if err != nil {
+			return nil, fmt.Errorf("storage: stored item ids: %w", err)
+		}
+		mark(rows)
+	}
+	return held, nil
 }
 
 // version is the ReplacingMergeTree version of rows written now: the latest
@@ -191,9 +338,21 @@ func (d *DB) InsertItems(ctx context.Context, items []Item) error {
 		}
 		ids[i], pubs[i] = it.ID, it.Published
 	}
-	first, err := d.firstPublished(ctx, ids, pubs)
+	first, uncached, missing, err := d.firstPublished(ctx, ids, pubs, true)
 	if err != nil {
 		return err
+	}
+	// The ids go into the set before the items go in: an id in the set
+	// whose item is missing costs a look-up, an item missing from the set
+	// would not be found again.
+	if len(missing) > 0 {
+		hashes := make([][]any, len(missing))
+		for i, h := range missing {
+			hashes[i] = []any{h}
+		}
+		if err := d.c.Insert(ctx, d.t("item_ids"), []string{"h"}, hashes); err != nil {
+			return fmt.Errorf("storage: insert %d item ids: %w", len(missing), err)
+		}
 	}
 	now, ver := DBTime(time.Now()), version()
 	rows := make([][]any, len(items))
@@ -217,7 +376,7 @@ func (d *DB) InsertItems(ctx context.Context, items []Item) error {
 	if err := d.c.Insert(ctx, d.t("items"), itemCols, rows); err != nil {
 		return fmt.Errorf("storage: insert %d items: %w", len(items), err)
 	}
-	d.rememberPublished(first)
+	d.rememberPublished(first, uncached)
 	return nil
 }
 
@@ -241,7 +400,7 @@ func (d *DB) InsertFlags(ctx context.Context, flags []Flag) error {
 		}
 		ids[i], pubs[i] = f.ItemID, f.Published
 	}
-	first, err := d.firstPublished(ctx, ids, pubs)
+	first, uncached, _, err := d.firstPublished(ctx, ids, pubs, false)
 	if err != nil {
 		return err
 	}
@@ -288,7 +447,7 @@ func (d *DB) InsertFlags(ctx context.Context, flags []Flag) error {
 	if err := d.c.Insert(ctx, d.t("flags"), flagCols, rows); err != nil {
 		return fmt.Errorf("storage: insert %d flags: %w", len(flags), err)
 	}
-	d.rememberPublished(first)
+	d.rememberPublished(first, uncached)
 	return nil
 }
 

@@ -22,6 +22,10 @@ type caps struct {
 	// finalPerPartition: the do_not_merge_across_partitions_select_final
 	// setting (21+; older servers merge FINAL across the whole table).
 	finalPerPartition bool
+	// memSet: the item_ids set lives in memory only, filled from items once
+	// per process. Only chDB: it locks its data directory, so one process
+	// writes it; a server outlives its clients and serves several.
+	memSet bool
 }
 
 func capsOf(version string) caps {
@@ -37,11 +41,13 @@ func capsOf(version string) caps {
 	return c
 }
 
-// migration is one schema version: idempotent statements applied in order.
+// migration is one schema version: idempotent statements applied in order,
+// on engines where only says so (all when it is nil).
 type migration struct {
 	version int
 	name    string
 	stmts   []string
+	only    func(caps) bool
 }
 
 // migrations returns the schema history; {db} is the database and {lc} the
@@ -129,6 +135,18 @@ func migrations() []migration {
 			) ENGINE = ReplacingMergeTree(ver)
 			ORDER BY hash`,
 		},
+	}, {
+		version: 2,
+		name:    "item_ids set",
+		// The hashes of every stored item id, in memory only (nothing is
+		// written per insert): inserting items asks it which ids may be
+		// stored already before looking for their first publication time
+		// (see firstPublished). Each process fills it from items before its
+		// first insert.
+		only: func(c caps) bool { return c.memSet },
+		stmts: []string{
+			`CREATE TABLE IF NOT EXISTS {db}.item_ids (h UInt64) ENGINE = Set SETTINGS persistent = 0`,
+		},
 	}}
 }
 
@@ -168,6 +186,9 @@ func (d *DB) Migrate(ctx context.Context) error {
 			continue
 		}
 		for i, stmt := range m.stmts {
+			if m.only != nil && !m.only(d.caps) {
+				break
+			}
 			if err := d.c.Exec(ctx, d.expand(stmt)); err != nil {
 				return fmt.Errorf("storage: migration %d (%s) statement %d: %w", m.version, m.name, i+1, err)
 			}

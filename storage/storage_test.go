@@ -1,9 +1,15 @@
 package storage
 
 import (
+	"math/rand"
 	"reflect"
+	"slices"
+	"sort"
+	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 func TestQuote(t *testing.T) {
@@ -64,6 +70,37 @@ func TestTerms(t *testing.T) {
 	want := []string{"bleus", "casques", "dit", "les", "onu", "日本語です"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Terms = %q, want %q", got, want)
+	}
+}
+
+// TestTermsASCII checks the ASCII path of Terms against the Unicode rules
+// it stands for, on random ASCII texts and on edge cases.
+func TestTermsASCII(t *testing.T) {
+	reference := func(text string) []string {
+		var out []string
+		for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+		}) {
+			if utf8.RuneCountInString(w) >= 3 {
+				out = append(out, w)
+			}
+		}
+		sort.Strings(out)
+		return slices.Compact(append([]string{}, out...))
+	}
+	texts := []string{"", "ab", "abc", "ABC", "a1B2c3", "x_y-z", "Les CASQUES bleus!", "123 4567", "end.", "...abc", "\x00abc\x7fdef"}
+	rng := rand.New(rand.NewSource(1))
+	for i := 0; i < 2000; i++ {
+		b := make([]byte, rng.Intn(40))
+		for j := range b {
+			b[j] = byte(rng.Intn(128))
+		}
+		texts = append(texts, string(b))
+	}
+	for _, text := range texts {
+		if got, want := Terms(text), reference(text); !reflect.DeepEqual(got, want) {
+			t.Fatalf("Terms(%q) = %q, want %q", text, got, want)
+		}
 	}
 }
 

@@ -44,6 +44,9 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 	for _, h := range hs {
 		switch h.concept {
 		case c.cDebunk:
+			if d.fakeItem(hs, h) {
+				continue // "faux bulletins": the fraud itself, no verdict
+			}
 			return classifiers.StanceDebunk
 		case c.cNoProof:
 			// "No evidence supports the claim that X" refutes; "they
@@ -52,6 +55,9 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 				return classifiers.StanceDebunk
 			}
 		case c.cDeny:
+			if d.fakeItem(hs, h) {
+				continue
+			}
 			if h.t0 < pos || !reportBefore {
 				return classifiers.StanceDebunk
 			}
@@ -79,10 +85,12 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 				if h.t0 >= x.t1 && h.t0-x.t1 <= 1 && d.neBefore(x.t0) {
 					return classifiers.StanceDebunk
 				}
-				// Lingala and Sango negate after the verb and its object:
-				// "bakimaki te", "amû ngombe pëpe", "amû ngombe na
-				// a-rebelle äpe" (right after the claim's last word).
-				if postNeg[d.toks[h.t0].s] && h.t0 >= x.t1 && (h.t0-x.t1 <= 2 || h.t0-claimEnd(f.hits) <= 1) {
+				// Lingala and Sango negate after the verb: right after it
+				// or its object ("bakimaki te", "amû ngombe pëpe"), right
+				// after the claim's last word ("amû ngombe na a-rebelle
+				// äpe"), or at the clause's end ("ememaki Ebola na Beni te").
+				if h.t0 >= x.t1 && (postVerbalNeg[d.lang] ||
+					postNeg[d.toks[h.t0].s] && (h.t0-x.t1 <= 2 || h.t0-claimEnd(f.hits) <= 1)) {
 					return classifiers.StanceDebunk
 				}
 			}
@@ -125,6 +133,21 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 	return classifiers.StanceAssert
 }
 
+// fakeItem reports whether a refutation cue is part of a named forgery
+// ("des urnes pleines de faux bulletins", "fake ballots"), which is the
+// claim's substance, not a verdict on it.
+func (d *docView) fakeItem(hs []hit, cue hit) bool {
+	if d.c.cFakeItem < 0 {
+		return false
+	}
+	for _, h := range hs {
+		if h.concept == d.c.cFakeItem && h.t0 <= cue.t0 && cue.t1 <= h.t1 {
+			return true
+		}
+	}
+	return false
+}
+
 // leadsWithMarker reports whether a fact-check marker ("Fact check:",
 // "Non,", "Intox :") opens a short clause at token lead.
 func (d *docView) leadsWithMarker(lead int32) bool {
@@ -138,6 +161,9 @@ func (d *docView) leadsWithMarker(lead int32) bool {
 	}
 	return false
 }
+
+// postVerbalNeg holds the languages whose negation follows the verb.
+var postVerbalNeg = map[string]bool{"sg": true, "ln": true}
 
 // clitics may stand between "ne" and its verb ("ne les arme pas", "n'en
 // livre aucune").

@@ -14,9 +14,12 @@ import (
 // intent stated in the next sentence, the scam notice itself, attribution
 // and refutation shapes (a closing "no evidence" that keeps a report, a
 // question answered "No.", a short opening verdict, evidence of absence),
-// and hard negatives that share single ambiguous words with the claims (an
-// overturned truck, a conspiracy theory, an occupation by an armed group,
-// a fabricated recording). Every item must get exactly its labels.
+// French in its registers (SMS spelling, radio call-ins, relayed claims
+// with a closing denial, fact-checks with the claim in a noun phrase),
+// Sango and Lingala negation after the verb, and hard negatives that share
+// single ambiguous words with the claims (an overturned truck, a conspiracy
+// theory, an occupation by an armed group, a fabricated recording, a call
+// to lay down arms). Every item must get exactly its labels.
 func TestGeneralisation(t *testing.T) {
 	items, err := eval.LoadJSONL("testdata/generalisation.jsonl")
 	if err != nil {

@@ -61,6 +61,7 @@ type compiled struct {
 	// shared concept ids the matcher itself reads
 	cMission, cNeg, cDebunk, cDeny, cReport, cLead, cDisclaim int32
 	cNoProof                                                  int32   // optional: -1 when the lexicon lacks NO_PROOF
+	cFakeItem                                                 int32   // optional: -1 when the lexicon lacks FAKE_ITEM
 	cArmed                                                    int32   // optional: -1 when the lexicon lacks ARMED
 	weaponish                                                 []int32 // WEAPON and the narratives' local arms concepts
 }
@@ -109,6 +110,10 @@ func compile(cat *catalog.Catalog) (*compiled, error) {
 	c.cNoProof, c.cArmed = -1, -1
 	if id, ok := c.lex.ids["NO_PROOF"]; ok {
 		c.cNoProof = id
+	}
+	c.cFakeItem = -1
+	if id, ok := c.lex.ids["FAKE_ITEM"]; ok {
+		c.cFakeItem = id
 	}
 	if id, ok := c.lex.ids["ARMED"]; ok {
 		c.cArmed = id
@@ -280,7 +285,7 @@ func (m *Matcher) Classify(ctx context.Context, doc classifiers.Doc) (classifier
 		return res, nil
 	}
 	st.slab = st.slab[:0]
-	d := &docView{c: c, st: st, hits: st.hits, toks: st.toks, sents: st.sents[:0], cls: st.cls[:0]}
+	d := &docView{c: c, lang: lang, st: st, hits: st.hits, toks: st.toks, sents: st.sents[:0], cls: st.cls[:0]}
 	d.index()
 	st.sents, st.cls = d.sents, d.cls
 	firings := d.run()
@@ -343,6 +348,7 @@ func cueOf(cueStarts []int, off int32) int {
 
 type docView struct {
 	c     *compiled
+	lang  string
 	st    *state
 	hits  []hit
 	toks  []token
@@ -553,7 +559,9 @@ func matchSlots(r *rule, hs []hit) ([]hit, bool) {
 			lo, hi = min(lo, pick.t0), max(hi, pick.t1)
 		}
 		if !ok {
-			return nil, false
+			// An ordered rule may find nothing after a late first slot
+			// ("…let the militia attack; MONUSCO says…"): try the next.
+			continue
 		}
 		if span := hi - lo; span < bestSpan {
 			best, bestSpan = chosen, span

@@ -33,6 +33,12 @@ func TestStance(t *testing.T) {
 		{"Les Casques bleus ne leur livrent jamais d'armes : les rebelles les achètent au Soudan.", "fr", "weapons-to-armed-groups", "debunk"},
 		{"La MONUSCO n'exploite aucune mine d'or au Kivu.", "fr", "resource-exploitation", "debunk"},
 		{"La Monusco ne fait qu'exploiter notre coltan.", "fr", "resource-exploitation", "assert"},
+		// Sango and Lingala negate after the verb.
+		{"MINUSCA amû ngombe na a-rebelle pëpe.", "sg", "weapons-to-armed-groups", "debunk"},
+		{"MONUSCO ememaki Ebola na Beni te.", "ln", "deliberate-disease-spread", "debunk"},
+		{"MINUSCA amû ngombe na a-rebelle na bï.", "sg", "weapons-to-armed-groups", "assert"},
+		// A named forgery is the claim's substance, not a verdict on it.
+		{"Les Casques bleus ont escorté des urnes pleines de faux bulletins jusqu'à la CENI.", "fr", "election-manipulation", "assert"},
 		// A leading verdict lets the real event it names stand beside the claim.
 		{"Non, la MINUSMA n'a pas livré d'armes aux jihadistes : la vidéo montre une cérémonie de désarmement.", "fr", "weapons-to-armed-groups", "debunk"},
 	} {

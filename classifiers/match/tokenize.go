@@ -25,6 +25,8 @@ var aliases = map[string]string{
 	"wit": "with", "da": "the", "coz": "because", "bcoz": "because", "plz": "please", "tht": "that",
 	"gvt": "gouvernement", "govt": "government", "2": "to", "4": "for", "r": "are", "b4": "before",
 	"cé": "ce", "ct": "c", "dc": "donc", "bjr": "bonjour", "slt": "salut",
+	"ls": "les", "ns": "nous", "vs": "vous", "st": "sont", "mm": "meme", "kask": "casque",
+	"kasks": "casques", "cask": "casque", "casks": "casques", "kasques": "casques",
 }
 
 var leet = map[byte]byte{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b'}

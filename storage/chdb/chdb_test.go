@@ -123,3 +123,104 @@ func TestTextRetentionSetOnce(t *testing.T) {
 		db.Close()
 	}
 }
+
+func TestSuiteTwoStores(t *testing.T) {
+	storagetest.RunTwice(t, func(t *testing.T) (*storage.DB, *storage.DB) {
+		name := fmt.Sprintf("test_%d", dbSeq.Add(1))
+		var dbs [2]*storage.DB
+		for i := range dbs {
+			conn, err := chdb.Open(dataDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := storage.New(context.Background(), conn, storage.Options{Database: name})
+			if err != nil {
+				conn.Close()
+				t.Fatal(err)
+			}
+			dbs[i] = db
+		}
+		t.Cleanup(func() {
+			_ = dbs[0].Conn().Exec(context.Background(), "DROP DATABASE IF EXISTS "+name)
+			dbs[0].Close()
+			dbs[1].Close()
+		})
+		return dbs[0], dbs[1]
+	})
+}
+
+// TestItemIDsFilledFromItems empties the in-memory item_ids set, as a new
+// process finds it, then re-polls stored items with dates in another month
+// through a new store: the set must be filled from items first (or, for an
+// item older than the set's horizon, the stored time looked for directly),
+// or the item would be stored again under the new date.
+func TestItemIDsFilledFromItems(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		first time.Time
+		held  string // ids the refilled set holds
+	}{
+		{"recent", time.Now().UTC().Truncate(time.Second).Add(-40 * 24 * time.Hour), "1"},
+		{"older than the horizon", time.Now().UTC().Truncate(time.Second).Add(-storage.SetHorizon - 24*time.Hour), "0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := fmt.Sprintf("test_%d", dbSeq.Add(1))
+			open := func() *storage.DB {
+				conn, err := chdb.Open(dataDir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				db, err := storage.New(ctx, conn, storage.Options{Database: name})
+				if err != nil {
+					conn.Close()
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				return db
+			}
+			a := open()
+			t.Cleanup(func() { _ = a.Conn().Exec(ctx, "DROP DATABASE IF EXISTS "+name) })
+			it := storage.Item{ID: "kept", Source: "radio-x", Title: "t", Published: tc.first}
+			fl := storage.Flag{ItemID: it.ID, Narrative: "arms-rebels", Stance: "assert", Source: it.Source, Published: tc.first}
+			if err := a.InsertItems(ctx, []storage.Item{it}); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.InsertFlags(ctx, []storage.Flag{fl}); err != nil {
+				t.Fatal(err)
+			}
+			for _, stmt := range []string{"DROP TABLE " + name + ".item_ids", "CREATE TABLE " + name + ".item_ids (h UInt64) ENGINE = Set SETTINGS persistent = 0"} {
+				if err := a.Conn().Exec(ctx, stmt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b := open()
+			moved := tc.first.Add(31 * 24 * time.Hour)
+			it.Published, fl.Published = moved, moved
+			if err := b.InsertFlags(ctx, []storage.Flag{fl}); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := b.Conn().Query(ctx, "SELECT total_rows FROM system.tables WHERE database = '"+name+"' AND name = 'item_ids'")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != 1 || rows[0][0] != tc.held {
+				t.Fatalf("refilled item_ids holds %q ids, want %s", rows, tc.held)
+			}
+			if err := b.InsertItems(ctx, []storage.Item{it}); err != nil {
+				t.Fatal(err)
+			}
+			tot, err := b.Counts(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := b.Item(ctx, it.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tot.Items != 1 || tot.Flags != 1 || !got.Item.Published.Equal(tc.first) {
+				t.Fatalf("after re-poll: %d items, %d flags, published %v; want 1, 1, %v", tot.Items, tot.Flags, got.Item.Published, tc.first)
+			}
+		})
+	}
+}

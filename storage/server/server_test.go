@@ -17,12 +17,17 @@ var dbSeq atomic.Int64
 
 func openOn(t *testing.T, dsn string) *storage.DB {
 	t.Helper()
+	return openNamed(t, dsn, fmt.Sprintf("test_%d", dbSeq.Add(1)))
+}
+
+func openNamed(t *testing.T, dsn, name string) *storage.DB {
+	t.Helper()
 	ctx := context.Background()
 	conn, _, err := server.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := storage.New(ctx, conn, storage.Options{Database: fmt.Sprintf("test_%d", dbSeq.Add(1))})
+	db, err := storage.New(ctx, conn, storage.Options{Database: name})
 	if err != nil {
 		conn.Close()
 		t.Fatal(err)
@@ -34,6 +39,10 @@ func openOn(t *testing.T, dsn string) *storage.DB {
 func TestSuite(t *testing.T) {
 	dsn := storagetest.StartServer(t)
 	storagetest.Run(t, func(t *testing.T) storage.Store { return openOn(t, dsn) })
+	storagetest.RunTwice(t, func(t *testing.T) (*storage.DB, *storage.DB) {
+		name := fmt.Sprintf("test_%d", dbSeq.Add(1))
+		return openNamed(t, dsn, name), openNamed(t, dsn, name)
+	})
 }
 
 func TestStoppedServerIsTransientAndRecovers(t *testing.T) {
