@@ -85,9 +85,12 @@ func (d *docView) stanceOf(f *firing, transcript bool) string {
 				if h.t0 >= x.t1 && h.t0-x.t1 <= 1 && d.neBefore(x.t0) {
 					return classifiers.StanceDebunk
 				}
-				// Sango and Lingala negate after the verb, at the clause's
-				// end ("amû ngombe na a-rebelle pëpe", "ememaki Ebola te").
-				if h.t0 >= x.t1 && postVerbalNeg[d.lang] {
+				// Lingala and Sango negate after the verb: right after it
+				// or its object ("bakimaki te", "amû ngombe pëpe"), right
+				// after the claim's last word ("amû ngombe na a-rebelle
+				// äpe"), or at the clause's end ("ememaki Ebola na Beni te").
+				if h.t0 >= x.t1 && (postVerbalNeg[d.lang] ||
+					postNeg[d.toks[h.t0].s] && (h.t0-x.t1 <= 2 || h.t0-claimEnd(f.hits) <= 1)) {
 					return classifiers.StanceDebunk
 				}
 			}
@@ -164,6 +167,19 @@ var postVerbalNeg = map[string]bool{"sg": true, "ln": true}
 
 // clitics may stand between "ne" and its verb ("ne les arme pas", "n'en
 // livre aucune").
+// claimEnd is the token after the last word that fired.
+func claimEnd(hs []hit) int32 {
+	end := int32(0)
+	for _, h := range hs {
+		end = max(end, h.t1)
+	}
+	return end
+}
+
+// postNeg are the negations that follow the verb they deny (Lingala "te",
+// Sango "pepe", "ape").
+var postNeg = map[string]bool{"te": true, "pepe": true, "ape": true}
+
 var clitics = map[string]bool{"les": true, "leur": true, "lui": true, "l": true, "en": true, "y": true, "se": true, "s": true, "nous": true, "vous": true, "la": true, "le": true, "me": true, "m": true, "te": true, "t": true}
 
 // neBefore reports whether the French negation "ne"/"n'" opens the verb

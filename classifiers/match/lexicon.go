@@ -93,6 +93,9 @@ func (lx *lexicon) add(concept int32, text, lang string) error {
 		}
 		for k, tk := range toks {
 			p := pattern{s: nt.Norm[tk.ns:tk.ne]}
+			if hasDigit(p.s) {
+				p.s = leetFold(p.s) // as the tokenizer reads the text
+			}
 			switch {
 			case suf && pre && len(toks) == 1:
 				p.kind = patContains

@@ -586,6 +586,52 @@ var conjunctions = map[string]bool{"and": true, "et": true, "na": true, "و": tr
 // byWords introduce the doer of a passive verb.
 var byWords = map[string]bool{"by": true, "par": true, "na": true, "من": true, "بيد": true}
 
+// jointArticles may stand between a conjunction and the agent it joins.
+var jointArticles = map[string]bool{"el": true, "al": true, "l": true, "les": true, "the": true}
+
+// jointWithMission reports whether agent hit h is joined to the mission
+// as one subject ("MONUSCO na ba ADF ni kitu kimoja", "la MINUSMA wa el
+// irhabiyin", "المينوسما والإرهابيين"): the mission acts too.
+func (d *docView) jointWithMission(h hit, hs []hit) bool {
+	start := h.t0 // the longest hit of the agent ending here ("ba adf", "adf")
+	for _, x := range hs {
+		if x.concept == h.concept && x.t1 == h.t1 && x.t0 < start {
+			start = x.t0
+		}
+	}
+	if start > 0 && jointArticles[d.toks[start-1].s] {
+		start-- // "wa el irhabiyin", "na les rebelles"
+	}
+	end := start
+	if w := d.toks[start].s; !(isArabicWord(w) && strings.HasPrefix(w, "و")) {
+		if start == 0 || !(conjunctions[d.toks[start-1].s] || d.toks[start-1].s == "wa") {
+			return false
+		}
+		end = start - 1
+	}
+	for _, m := range hs {
+		if m.concept == d.c.cMission && m.t1 == end && d.toks[m.t0].clause == d.toks[h.t0].clause {
+			return true
+		}
+	}
+	return false
+}
+
+// isBy reports whether w introduces the doer of verb hit v. Swahili,
+// Lingala and Sango "na" is also "with", "and" and "to" ("amû ngombe na
+// a-rebelle", "asara kua na a-rebelle"): it marks a doer only after a
+// passive verb ("waliuawa na", "alitekwa na", "babomamaki na").
+func (d *docView) isBy(w string, v hit) bool {
+	if !byWords[w] {
+		return false
+	}
+	if w != "na" {
+		return true
+	}
+	vw := d.toks[v.t1-1].s
+	return strings.HasSuffix(vw, "wa") || strings.HasSuffix(vw, "we") || strings.Contains(vw, "ama")
+}
+
 // ofWords introduce a doer right after a noun ("les massacres des ADF").
 var ofWords = map[string]bool{"des": true, "du": true}
 
@@ -604,13 +650,19 @@ func (d *docView) otherAgent(r *rule, chosen, hs []hit) bool {
 				continue
 			}
 			gap := v.t0 - h.t1
-			if gap == 0 || (gap == 1 && !conjunctions[d.toks[h.t1].s]) {
+			if (gap == 0 || (gap == 1 && !conjunctions[d.toks[h.t1].s])) && !d.jointWithMission(h, hs) {
 				return true
 			}
 			// Passive with the doer after the verb: "massacred by the ADF",
 			// "the occupation of Kidal by the CMA".
 			after := h.t0 - v.t1
-			if after >= 1 && after <= 3 && byWords[d.toks[h.t0-1].s] || after == 1 && ofWords[d.toks[h.t0-1].s] {
+			// Arabic puts the doer right after the verb, a plural doer in
+			// the nominative "-ون" ("قتل المسلحون"); "-ين" is the object
+			// ("تحمي الإرهابيين").
+			if after == 0 && isArabicWord(d.toks[v.t1-1].s) && strings.HasSuffix(d.toks[h.t0].s, "ون") {
+				return true
+			}
+			if after >= 1 && after <= 3 && d.isBy(d.toks[h.t0-1].s, v) || after == 1 && ofWords[d.toks[h.t0-1].s] {
 				return true
 			}
 			if after >= 2 && after <= 6 {

@@ -141,7 +141,12 @@ func aliasOf(t *Text, w string, ns, ne int) string {
 	if a, ok := aliases[w]; ok {
 		return a
 	}
-	// Leet spellings: digits between letters ("k1ll", "c0ltan").
+	return leetFold(w)
+}
+
+// leetFold rewrites leet spellings, digits between letters ("k1ll",
+// "c0ltan", Arabizi "mousala7in"); lexicon terms are folded the same way.
+func leetFold(w string) string {
 	var b []byte
 	for k := 1; k+1 < len(w); k++ {
 		c := w[k]
