@@ -41,6 +41,17 @@ type term struct {
 	lang    string // set for "=word" terms: match only texts in this language
 }
 
+// termMeta is what the scan reads of every candidate term, kept apart from
+// the terms so that ruling most candidates out touches 4 bytes each.
+type termMeta struct {
+	lang uint8 // 0: any language; else an index into lexicon.langs
+	// next0 is the first byte every token matching the second word starts
+	// with (0 when any byte may): most candidates of a common first word
+	// ("a", "ne", "not") are ruled out on it without a pattern match.
+	next0 byte
+	n     uint8 // words in the term, capped at 255
+}
+
 // lexicon indexes terms by their first word for one pass over the tokens.
 type lexicon struct {
 	terms    []term
@@ -56,6 +67,8 @@ type lexicon struct {
 	preLens       map[uint16][]int // prefix pattern lengths by their first two bytes
 	concepts      []string
 	ids           map[string]int32
+	meta          []termMeta // by term id
+	langs         []string   // languages of "=word" terms; termMeta.lang-1 indexes it
 }
 
 func newLexicon() *lexicon {
@@ -111,7 +124,12 @@ func (lx *lexicon) add(concept int32, text, lang string) error {
 		return fmt.Errorf("term %q: no word", text)
 	}
 	id := int32(len(lx.terms))
+	var next0 byte
+	if len(pats) > 1 && (pats[1].kind == patExact || pats[1].kind == patPrefix) && pats[1].s != "" && pats[1].s[0] < 0x80 {
+		next0 = pats[1].s[0]
+	}
 	lx.terms = append(lx.terms, term{concept: concept, pats: pats, src: text, lang: only})
+	lx.meta = append(lx.meta, termMeta{lang: lx.langID(only), next0: next0, n: uint8(min(len(pats), 255))})
 	first := pats[0]
 	switch first.kind {
 	case patExact:
@@ -186,8 +204,24 @@ func arabicVariants(w string, out []string) []string {
 }
 
 // scan finds every term on toks and appends hits in token order.
+// langID numbers a "=word" term's language from 1 ("" is 0: any).
+func (lx *lexicon) langID(lang string) uint8 {
+	if lang == "" {
+		return 0
+	}
+	if i := slices.Index(lx.langs, lang); i >= 0 {
+		return uint8(i + 1)
+	}
+	lx.langs = append(lx.langs, lang)
+	return uint8(len(lx.langs))
+}
+
 func (lx *lexicon) scan(toks []token, hits []hit, scratch []int32, lang string) []hit {
 	var variants [6]string
+	textLang := uint8(255) // a language no "=word" term has
+	if i := slices.Index(lx.langs, lang); i >= 0 {
+		textLang = uint8(i + 1)
+	}
 	contains := lx.contains
 	if majorLang(lang) {
 		contains = lx.containsMajor
@@ -228,14 +262,18 @@ func (lx *lexicon) scan(toks []token, hits []hit, scratch []int32, lang string) 
 			}
 		}
 		for _, id := range cand {
+			mt := lx.meta[id]
+			if mt.lang != 0 && mt.lang != textLang {
+				continue
+			}
+			if i+int(mt.n) > len(toks) {
+				continue
+			}
+			if mt.next0 != 0 && (toks[i+1].s == "" || toks[i+1].s[0] != mt.next0) {
+				continue // an ASCII word can only match a token starting with it
+			}
 			tm := &lx.terms[id]
-			if tm.lang != "" && tm.lang != lang {
-				continue
-			}
 			n := len(tm.pats)
-			if i+n > len(toks) {
-				continue
-			}
 			ok := true
 			for k := 1; k < n; k++ {
 				w := toks[i+k].s
