@@ -21,12 +21,20 @@ import (
 // theory, an occupation by an armed group, a fabricated recording, a call
 // to lay down arms). Every item must get exactly its labels.
 func TestGeneralisation(t *testing.T) {
-	items, err := eval.LoadJSONL("testdata/generalisation.jsonl")
+	exactLabels(t, "testdata/generalisation.jsonl", 30)
+}
+
+// exactLabels classifies every item of a labelled JSONL file (at least min
+// of them) in its own subtest, which fails unless the flags are exactly
+// the item's (narrative, stance) labels; it returns the items.
+func exactLabels(t *testing.T, path string, min int) []eval.Item {
+	t.Helper()
+	items, err := eval.LoadJSONL(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(items) < 30 {
-		t.Fatalf("generalisation.jsonl: %d items, want at least 30", len(items))
+	if len(items) < min {
+		t.Fatalf("%s: %d items, want at least %d", path, len(items), min)
 	}
 	m := newMatcher(t)
 	for _, it := range items {
@@ -46,4 +54,5 @@ func TestGeneralisation(t *testing.T) {
 			}
 		})
 	}
+	return items
 }
