@@ -410,3 +410,8 @@ func (r *Report) Write(w interface{ Write([]byte) (int, error) }, maxMisses int)
 		}
 	}
 }
+
+// DocOf is the classifier input for an item (with its cues for a transcript).
+func DocOf(it Item) classifiers.Doc {
+	return classifiers.Doc{ID: it.ID, Text: it.Text, Lang: it.Lang, Cues: it.cues}
+}

@@ -1,5 +1,7 @@
 package match
 
+import "slices"
+
 // Words returns the normalised words of text as the matcher sees them
 // (folded, SMS spellings and leet rewritten, glued mission names split).
 func Words(text string) []string {
@@ -61,4 +63,58 @@ func (m *Matcher) Cues(text, lang string) TextCues {
 		}
 	}
 	return tc
+}
+
+// Analysis is what the matcher saw in one text: its sentences (original
+// byte spans and normalised words) and, per sentence, the lexicon concepts
+// found in it. An Analysis can be reused across calls to AnalyzeInto.
+type Analysis struct {
+	Sentences []Sentence
+	// Concepts[i] holds the names of the concepts found in sentence i, in
+	// text order, repeats removed.
+	Concepts [][]string
+	words    []string // backing store of every Sentence.Words
+	firstTok []int    // per sentence, index of its first token
+}
+
+func (a *Analysis) fill(c *compiled, t *Text, toks []token, hits []hit) {
+	a.Sentences = a.Sentences[:0]
+	a.words = a.words[:0]
+	a.firstTok = a.firstTok[:0]
+	for i, tk := range toks {
+		a0, b0 := t.OrigSpan(int(tk.ns), int(tk.ne))
+		if i == 0 || tk.sent != toks[i-1].sent {
+			a.Sentences = append(a.Sentences, Sentence{Start: a0})
+			a.firstTok = append(a.firstTok, i)
+		}
+		a.Sentences[len(a.Sentences)-1].End = b0
+		a.words = append(a.words, tk.s)
+	}
+	for i := range a.Sentences {
+		end := len(toks)
+		if i+1 < len(a.firstTok) {
+			end = a.firstTok[i+1]
+		}
+		a.Sentences[i].Words = a.words[a.firstTok[i]:end:end]
+	}
+	for len(a.Concepts) < len(a.Sentences) {
+		a.Concepts = append(a.Concepts, nil)
+	}
+	a.Concepts = a.Concepts[:len(a.Sentences)]
+	for i := range a.Concepts {
+		a.Concepts[i] = a.Concepts[i][:0]
+	}
+	si := 0
+	for _, h := range hits {
+		for si+1 < len(a.firstTok) && a.firstTok[si+1] <= int(h.t0) {
+			si++
+		}
+		for si > 0 && a.firstTok[si] > int(h.t0) {
+			si--
+		}
+		name := c.lex.concepts[h.concept]
+		if !slices.Contains(a.Concepts[si], name) {
+			a.Concepts[si] = append(a.Concepts[si], name)
+		}
+	}
 }

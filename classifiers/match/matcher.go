@@ -259,6 +259,25 @@ type firing struct {
 
 // Classify returns the narratives doc carries.
 func (m *Matcher) Classify(ctx context.Context, doc classifiers.Doc) (classifiers.Result, error) {
+	return m.classify(ctx, doc, nil)
+}
+
+// Analyze classifies doc and also says what the matcher saw on the way:
+// the sentences with their normalised words and the lexicon concepts found
+// in each. The learned layer reads both as features.
+func (m *Matcher) Analyze(ctx context.Context, doc classifiers.Doc) (classifiers.Result, *Analysis, error) {
+	a := &Analysis{}
+	res, err := m.classify(ctx, doc, a)
+	return res, a, err
+}
+
+// AnalyzeInto is Analyze filling a, which may be reused from an earlier
+// call (its previous contents are dropped).
+func (m *Matcher) AnalyzeInto(ctx context.Context, doc classifiers.Doc, a *Analysis) (classifiers.Result, error) {
+	return m.classify(ctx, doc, a)
+}
+
+func (m *Matcher) classify(ctx context.Context, doc classifiers.Doc, a *Analysis) (classifiers.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return classifiers.Result{}, err
 	}
@@ -281,6 +300,9 @@ func (m *Matcher) Classify(ctx context.Context, doc classifiers.Doc) (classifier
 	st.hits = c.lex.scan(st.toks, st.hits[:0], st.scratch, lang)
 	st.hits = c.dropWeaponsInGroups(st.hits)
 	res := classifiers.Result{Lang: lang, Flags: []classifiers.Flag{}}
+	if a != nil {
+		a.fill(c, &st.text, st.toks, st.hits)
+	}
 	if len(st.toks) == 0 {
 		return res, nil
 	}

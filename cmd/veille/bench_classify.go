@@ -56,10 +56,11 @@ func benchClassify(ctx context.Context, args []string) error {
 	mb := fs.Int("mb", 50, "megabytes of text to classify per run")
 	dir := fs.String("corpus", filepath.Join("..", "shared", "corpus"), "directory with dev-*.jsonl")
 	catDir := fs.String("catalog", "", "catalog directory layered over the embedded catalog")
+	model := fs.String("model", "", "model file from veille train (default: the built-in model; \"rules\": rules alone)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	m, err := newMatcher(*catDir)
+	m, err := newClassifier(*catDir, *model, 0)
 	if err != nil {
 		return err
 	}

@@ -15,8 +15,6 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/veille-project/veille/classifiers/catalog"
-	"github.com/veille-project/veille/classifiers/match"
 	"github.com/veille-project/veille/pipeline/bus"
 	"github.com/veille-project/veille/pipeline/run"
 	"github.com/veille-project/veille/storage"
@@ -72,7 +70,7 @@ func benchPipeline(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	m, err := match.New(catalog.Default())
+	m, err := newClassifier("", "", 0)
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,8 @@ func runClassify(ctx context.Context, args []string) error {
 	fs := newFlags("classify")
 	catDir := fs.String("catalog", "", "catalog directory layered over the embedded catalog")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parallel classifiers (output keeps input order)")
+	model := fs.String("model", "", "model file from veille train (default: the built-in model; \"rules\": rules alone)")
+	threshold := fs.Float64("threshold", 0, "probability a flag needs (0: the model's own)")
 	ents := fs.Bool("entities", false, "name places, people and organisations in flagged English texts (slow)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -52,7 +54,7 @@ func runClassify(ctx context.Context, args []string) error {
 	if *ents {
 		opts = append(opts, match.WithEntities())
 	}
-	m, err := newMatcher(*catDir, opts...)
+	m, err := newClassifier(*catDir, *model, *threshold, opts...)
 	if err != nil {
 		return err
 	}

@@ -4,14 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
 	"github.com/veille-project/veille/classifiers"
 	"github.com/veille-project/veille/classifiers/catalog"
 	"github.com/veille-project/veille/classifiers/eval"
+	"github.com/veille-project/veille/classifiers/learn"
 	"github.com/veille-project/veille/classifiers/match"
-	"github.com/veille-project/veille/classifiers/score"
 )
 
 type multiFlag []string
@@ -36,17 +37,17 @@ func runEval(ctx context.Context, args []string) error {
 	check := fs.Bool("check", false, "exit 1 when a figure is below its target")
 	catDir := fs.String("catalog", "", "catalog directory layered over the embedded catalog")
 	misses := fs.Int("misses", 30, "how many misses to list")
+	model := fs.String("model", "", "model file from veille train (default: the built-in model; \"rules\": rules alone)")
+	threshold := fs.Float64("threshold", 0, "probability a flag needs (0: the model's own)")
+	layers := fs.Bool("layers", true, "also report rules alone and model alone, the reliability table and a threshold sweep")
 	gateTr := fs.Float64("transcripts-f1", 0, "with --check, minimum transcript micro-F1 over (file, narrative, stance); 0 = report only")
-	modelPath := fs.String("model", "", "statistical model from veille train: report rules, model and both")
-	threshold := fs.Float64("threshold", 0.9, "model probability needed for a model flag")
-	cv := fs.Int("cv", 0, "K-fold cross-validation of the statistical layer on --data (trains K models)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if len(data) == 0 && *trDir == "" {
 		return fmt.Errorf("%w: veille eval --data FILE.jsonl [--data ...] [--transcripts DIR] [--json] [--check]", errUsage)
 	}
-	m, err := newMatcher(*catDir)
+	m, err := newClassifier(*catDir, *model, *threshold)
 	if err != nil {
 		return err
 	}
@@ -63,8 +64,8 @@ func runEval(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	if *modelPath != "" || *cv > 1 {
-		if err := compareLayers(ctx, m, items, trs, *modelPath, *threshold, *cv); err != nil {
+	if *layers && !*asJSON && m.Model() != nil {
+		if err := writeLayers(ctx, os.Stdout, m, items, trs); err != nil {
 			return err
 		}
 	}
@@ -96,6 +97,17 @@ func runEval(ctx context.Context, args []string) error {
 	return nil
 }
 
+// newClassifier compiles the catalog (dir layered over the embedded one)
+// and combines it with a model: "" for the built-in one, "rules" for none,
+// or a file from veille train.
+func newClassifier(dir, model string, threshold float64, opts ...match.Option) (*learn.Classifier, error) {
+	m, err := newMatcher(dir, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return learn.Open(m, model, threshold)
+}
+
 func newMatcher(dir string, opts ...match.Option) (*match.Matcher, error) {
 	cat := catalog.Default()
 	if dir != "" {
@@ -107,53 +119,82 @@ func newMatcher(dir string, opts ...match.Option) (*match.Matcher, error) {
 	return match.New(cat, opts...)
 }
 
-// compareLayers prints rules alone, the statistical model alone and both,
-// either with a trained model file or by K-fold cross-validation.
-func compareLayers(ctx context.Context, m *match.Matcher, items, trs []eval.Item, modelPath string, threshold float64, k int) error {
-	layers := []struct {
-		name  string
-		layer score.Layer
-	}{{"rules", score.RulesOnly}, {"model", score.ModelOnly}, {"rules+model", score.Both}}
-	build := func(layer score.Layer) (classifiers.Classifier, error) {
-		if k > 1 {
-			b := &byItem{fold: map[string]int{}}
-			for f := range k {
-				var train []eval.Item
-				for i, it := range items {
-					if i%k == f {
-						b.fold[it.ID] = f
-					} else {
-						train = append(train, it)
-					}
-				}
-				model := score.Train(examples(train), m.Catalog().IDs(), 8)
-				b.folds = append(b.folds, &score.Combined{Rules: m, Model: model, Threshold: threshold, Layer: layer})
-			}
-			return b, nil
-		}
-		model, err := score.Load(modelPath)
-		if err != nil {
-			return nil, err
-		}
-		return &score.Combined{Rules: m, Model: model, Threshold: threshold, Layer: layer}, nil
-	}
-	how := "model " + modelPath
-	if k > 1 {
-		how = fmt.Sprintf("%d-fold cross-validation", k)
-	}
-	fmt.Printf("layers (%s, threshold %.2f):\n%-12s %6s %6s %8s %7s %7s %8s\n", how, threshold, "layer", "P", "R", "microF1", "stance", "FPneg", "evidence")
-	for _, l := range layers {
-		c, err := build(l.layer)
+
+// writeLayers prints, per language, rules alone, model alone and both; then
+// the reliability of the combined scores and precision and recall at
+// several thresholds.
+func writeLayers(ctx context.Context, w io.Writer, c *learn.Classifier, items, trs []eval.Item) error {
+	fmt.Fprintf(w, "layers (threshold %.2f):\n%-12s %-8s %5s %6s %6s %6s %7s %6s\n", c.Threshold(), "layer", "group", "items", "P", "R", "F1", "stance", "FPneg")
+	for _, l := range []learn.Layer{learn.RulesOnly, learn.ModelOnly, learn.Both} {
+		rep, err := eval.Run(ctx, c.WithLayer(l), items, trs)
 		if err != nil {
 			return err
 		}
-		rep, err := eval.Run(ctx, c, items, nil)
+		row := func(g string, s *eval.Scores) {
+			fmt.Fprintf(w, "%-12s %-8s %5d %6.3f %6.3f %6.3f %7.3f %6.3f\n", l, g, s.Items, s.Precision, s.Recall, s.F1, s.StanceAcc, s.FPRate)
+		}
+		for _, g := range rep.Langs() {
+			row(g, rep.ByLang[g])
+		}
+		row("overall", rep.Overall)
+	}
+	// One pass at a low threshold; higher thresholds filter its flags.
+	low := c.WithLayer(learn.Both)
+	low.SetThreshold(0.05)
+	cache := &cachedResults{res: map[string]classifiers.Result{}}
+	gold := map[string]map[string]bool{}
+	for _, it := range append(append([]eval.Item{}, items...), trs...) {
+		res, err := low.Classify(ctx, eval.DocOf(it))
+		if err != nil {
+			return err
+		}
+		cache.res[it.ID] = res
+		g := map[string]bool{}
+		for _, l := range it.Labels {
+			g[l.Narrative] = true
+		}
+		gold[it.ID] = g
+	}
+	fmt.Fprintf(w, "\nthreshold sweep (rules+model):\n%9s %6s %6s %6s %7s %6s\n", "threshold", "P", "R", "F1", "stance", "FPneg")
+	for _, t := range []float64{0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9} {
+		cache.t = t
+		rep, err := eval.Run(ctx, cache, items, trs)
 		if err != nil {
 			return err
 		}
 		o := rep.Overall
-		fmt.Printf("%-12s %6.3f %6.3f %8.3f %7.3f %7.3f %8.3f\n", l.name, o.Precision, o.Recall, o.F1, o.StanceAcc, o.FPRate, o.EvidenceOK)
+		fmt.Fprintf(w, "%9.2f %6.3f %6.3f %6.3f %7.3f %6.3f\n", t, o.Precision, o.Recall, o.F1, o.StanceAcc, o.FPRate)
 	}
-	fmt.Println()
+	writeReliability(w, learn.Reliability(func(yield func(float64, bool)) {
+		for id, res := range cache.res {
+			seen := map[string]bool{}
+			for _, f := range res.Flags {
+				if !seen[f.Narrative] {
+					seen[f.Narrative] = true
+					yield(f.Score, gold[id][f.Narrative])
+				}
+			}
+		}
+	}))
+	fmt.Fprintln(w)
 	return nil
 }
+
+// cachedResults replays stored results, keeping flags scored at least t.
+type cachedResults struct {
+	res map[string]classifiers.Result
+	t   float64
+}
+
+func (c *cachedResults) Classify(_ context.Context, d classifiers.Doc) (classifiers.Result, error) {
+	r := c.res[d.ID]
+	out := classifiers.Result{Lang: r.Lang, Flags: []classifiers.Flag{}}
+	for _, f := range r.Flags {
+		if f.Score >= c.t {
+			out.Flags = append(out.Flags, f)
+		}
+	}
+	return out, nil
+}
+
+func (c *cachedResults) Version() string { return "cached" }

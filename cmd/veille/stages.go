@@ -185,7 +185,7 @@ func ingestOnce(ctx context.Context, r *run.Runner) error {
 func webHandler(r *run.Runner, o *run.Ops) (http.Handler, error) {
 	opt := web.Options{
 		Store:         r.Store,
-		Classifier:    r.Matcher,
+		Classifier:    r.Classifier,
 		Catalog:       liveCatalog{r.Matcher},
 		Sources:       sourceList{r},
 		SourceAdmin:   sourceList{r},

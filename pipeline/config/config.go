@@ -28,6 +28,8 @@ type Config struct {
 	Listen string `yaml:"listen"`
 	// Catalog is a directory of narrative files replacing the built-in one.
 	Catalog string `yaml:"catalog"`
+	// Classifier sets the learned layer.
+	Classifier Classifier `yaml:"classifier"`
 
 	Sources []Source `yaml:"sources"`
 	Fetch   Fetch    `yaml:"fetch"`
@@ -35,6 +37,17 @@ type Config struct {
 	// TextRetention is how long raw text is kept (0: forever).
 	TextRetention Duration `yaml:"text_retention"`
 	Alerts        Alerts   `yaml:"alerts"`
+}
+
+// Classifier holds the classifier's settings.
+type Classifier struct {
+	// Threshold is the calibrated probability a flag needs (0: the model's
+	// own, chosen when it was trained). Raise it for fewer, surer flags.
+	Threshold float64 `yaml:"threshold"`
+	// Model is a model file from veille train used instead of the one
+	// built into the binary ("" or "builtin": the built-in one; "rules":
+	// the catalog rules alone).
+	Model string `yaml:"model"`
 }
 
 // Source is one configured feed or transcript folder.
@@ -205,6 +218,12 @@ func applyEnv(c *Config) {
 	str("VEILLE_CLICKHOUSE", &c.ClickHouse)
 	str("VEILLE_LISTEN", &c.Listen)
 	str("VEILLE_CATALOG", &c.Catalog)
+	str("VEILLE_MODEL", &c.Classifier.Model)
+	if v := os.Getenv("VEILLE_THRESHOLD"); v != "" {
+		if t, err := strconv.ParseFloat(v, 64); err == nil {
+			c.Classifier.Threshold = t
+		}
+	}
 	if v := os.Getenv("VEILLE_REPLICAS"); v != "" {
 		if n, err := strconv.Atoi(v); err == nil {
 			c.Replicas = n
@@ -216,6 +235,9 @@ func applyEnv(c *Config) {
 func (c Config) Validate() error {
 	if c.Replicas < 1 || c.Replicas > 5 {
 		return fmt.Errorf("config: replicas %d: want 1 to 5", c.Replicas)
+	}
+	if t := c.Classifier.Threshold; t < 0 || t >= 1 {
+		return fmt.Errorf("config: classifier.threshold %v: want a probability from 0 (the model's own) to below 1", t)
 	}
 	seen := map[string]string{}
 	for i, s := range c.Sources {

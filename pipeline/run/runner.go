@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/veille-project/veille/classifiers/learn"
 	"github.com/veille-project/veille/classifiers/match"
 	"github.com/veille-project/veille/pipeline/bus"
 	"github.com/veille-project/veille/pipeline/config"
@@ -29,6 +30,9 @@ type Runner struct {
 	Bus     *bus.Bus
 	Store   storage.Store // nil until OpenStore
 	Matcher *match.Matcher
+	// Classifier is the catalog matcher combined with the learned layer;
+	// it is what every stage classifies with.
+	Classifier *learn.Classifier
 	Log     *slog.Logger
 
 	embedded *bus.Embedded
@@ -111,7 +115,11 @@ func (r *Runner) OpenMatcher() error {
 	if err != nil {
 		return fmt.Errorf("compile catalog: %w", err)
 	}
-	r.Matcher = m
+	c, err := learn.Open(m, r.Config.Classifier.Model, r.Config.Classifier.Threshold)
+	if err != nil {
+		return err
+	}
+	r.Matcher, r.Classifier = m, c
 	return nil
 }
 
@@ -149,7 +157,7 @@ func (r *Runner) Ready(ctx context.Context) error {
 
 // ClassifyStage returns the classify worker over the runner's matcher.
 func (r *Runner) ClassifyStage() *Classify {
-	return &Classify{Bus: r.Bus, Classifier: r.Matcher, Log: r.Log}
+	return &Classify{Bus: r.Bus, Classifier: r.Classifier, Log: r.Log}
 }
 
 // StoreStage returns the store worker over the runner's store.
