@@ -1,13 +1,14 @@
 package learn
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"os"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/veille-project/veille/classifiers"
@@ -99,11 +100,18 @@ func (c *Classifier) Classify(ctx context.Context, doc classifiers.Doc) (classif
 	if m == nil || c.layer == RulesOnly {
 		return c.rules.Classify(ctx, doc)
 	}
-	an, _ := analyses.Get().(*match.Analysis)
-	if an == nil {
+	var an *match.Analysis
+	select {
+	case an = <-analyses:
+	default:
 		an = &match.Analysis{}
 	}
-	defer analyses.Put(an)
+	defer func() {
+		select {
+		case analyses <- an:
+		default:
+		}
+	}()
 	res, err := c.rules.AnalyzeInto(ctx, doc, an)
 	if err != nil {
 		return res, err
@@ -114,58 +122,66 @@ func (c *Classifier) Classify(ctx context.Context, doc classifiers.Doc) (classif
 	}
 	sc := m.score(an, rules)
 	thr := c.Threshold()
-	out := make([]classifiers.Flag, 0, len(res.Flags))
+	var buf [16]classifiers.Flag
+	out := buf[:0]
 	for j, n := range m.Narratives {
-		var ruled []classifiers.Flag
-		for _, f := range rules.Flags {
-			if f.Narrative == n {
-				ruled = append(ruled, f)
+		first, ruled := -1, 0
+		for i := range rules.Flags {
+			if rules.Flags[i].Narrative == n {
+				if first < 0 {
+					first = i
+				}
+				ruled++
 			}
 		}
-		p := m.Calibration.P(sc.z[j], len(ruled) > 0)
-		if p < thr && (len(ruled) == 0 || len(doc.Cues) == 0) {
+		p := m.Calibration.P(sc.z[j], ruled > 0, sc.mission)
+		if p < thr && (ruled == 0 || len(doc.Cues) == 0) {
 			continue
 		}
 		p = math.Round(p*1000) / 1000
-		if len(doc.Cues) > 0 && len(ruled) > 0 {
+		if len(doc.Cues) > 0 && ruled > 0 {
 			// A transcript's rule flags carry each speaker's stance.
-			for _, f := range ruled {
-				f.Score = p
-				out = append(out, f)
+			for _, f := range rules.Flags[first:] {
+				if f.Narrative == n {
+					f.Score = p
+					out = append(out, f)
+				}
 			}
 			continue
 		}
-		rs := ""
-		if len(ruled) > 0 {
-			rs = ruled[0].Stance
-		}
-		stance := m.stance(sc, n, rs)
-		if len(ruled) > 0 {
-			f := ruled[0]
-			f.Stance, f.Score = stance, p
+		if ruled > 0 {
+			f := rules.Flags[first]
+			f.Stance, f.Score = m.stance(&sc, n, f.Stance), p
 			out = append(out, f)
 			continue
 		}
-		f := classifiers.Flag{Narrative: n, Stance: stance, Score: p}
-		if ev, ok := m.evidence(doc, an, sc, j, p); ok {
+		f := classifiers.Flag{Narrative: n, Stance: m.stance(&sc, n, ""), Score: p}
+		if ev, ok := m.evidence(doc, an, j, p); ok {
 			f.Evidence = []classifiers.Evidence{ev}
 		}
 		out = append(out, f)
 	}
-	res.Flags = out
+	if len(out) <= cap(res.Flags) {
+		// The rules' slice has room: reuse it rather than allocate.
+		res.Flags = append(res.Flags[:0], out...)
+	} else {
+		res.Flags = append(make([]classifiers.Flag, 0, len(out)), out...)
+	}
 	return res, nil
 }
 
-// analyses holds reusable matcher analyses.
-var analyses sync.Pool
+// analyses is a free list of matcher analyses. A channel, unlike a
+// sync.Pool, keeps them across garbage collections.
+var analyses = make(chan *match.Analysis, 64)
 
 // scored is what the model computes for one analysed text.
 type scored struct {
-	z     [maxOutputs]float64 // per narrative, raw logit
-	sText [maxOutputs]float64 // per output, summed weights of text features
-	sMeta [maxOutputs]float64 // per output, summed weights of meta features
-	nText float64             // scale of the text block
-	nMeta float64             // scale of the meta block
+	z       [maxOutputs]float64 // per narrative, raw logit
+	sText   [maxOutputs]float64 // per output, summed weights of text features
+	sMeta   [maxOutputs]float64 // per output, summed weights of meta features
+	mission bool                // the lexicon found the mission named in the text
+	nText   float64             // scale of the text block
+	nMeta   float64             // scale of the meta block
 }
 
 // maxOutputs bounds narratives + stances, so sums live on the stack.
@@ -184,9 +200,9 @@ type scratch struct {
 	bounds []int
 }
 
-func (m *Model) score(an *match.Analysis, rules classifiers.Result) *scored {
+func (m *Model) score(an *match.Analysis, rules classifiers.Result) scored {
 	nn, k := len(m.Narratives), m.k
-	sc := &scored{}
+	var sc scored
 	s, _ := m.scratch.Get().(*scratch)
 	if s == nil {
 		s = &scratch{words: make([]string, wordCacheSize), sums: make([]int32, wordCacheSize*k), counts: make([]int32, wordCacheSize)}
@@ -228,6 +244,11 @@ func (m *Model) score(an *match.Analysis, rules classifiers.Result) *scored {
 				qText[j] += x
 			}
 			nt += int(s.counts[slot])
+		}
+	}
+	for _, cs := range an.Concepts {
+		if slices.Contains(cs, "MISSION") {
+			sc.mission = true
 		}
 	}
 	extractMeta(an, rules, func(h uint32, _ int, _ bool) {
@@ -279,9 +300,10 @@ func (m *Model) stance(sc *scored, narrative, ruleStance string) string {
 
 // evidence picks the sentence whose words push narrative j most and names
 // the words that pushed it.
-func (m *Model) evidence(doc classifiers.Doc, an *match.Analysis, sc *scored, j int, p float64) (classifiers.Evidence, bool) {
+func (m *Model) evidence(doc classifiers.Doc, an *match.Analysis, j int, p float64) (classifiers.Evidence, bool) {
 	best, bestW := -1, float32(math.Inf(-1))
-	var bounds []int
+	var bbuf [48]int
+	bounds := bbuf[:0]
 	for si, s := range an.Sentences {
 		var sum float32
 		bounds = textFeatures(s, si, m.Config.MaxGram, bounds, func(h uint32, _ int, _ bool) {
@@ -300,26 +322,8 @@ func (m *Model) evidence(doc classifiers.Doc, an *match.Analysis, sc *scored, j 
 	if s.Start < 0 || s.End > len(doc.Text) || s.Start >= s.End {
 		return classifiers.Evidence{}, false
 	}
-	hs, names := wordFeatures(s)
-	type pushed struct {
-		name string
-		w    float32
-	}
-	var ps []pushed
-	seen := map[string]bool{}
-	for i, h := range hs {
-		if row := m.row(h); row != nil && row[j] > 0 && !seen[names[i]] {
-			seen[names[i]] = true
-			ps = append(ps, pushed{names[i], row[j]})
-		}
-	}
-	sort.SliceStable(ps, func(a, b int) bool { return ps[a].w > ps[b].w })
-	var top []string
-	for _, x := range ps[:min(len(ps), 5)] {
-		top = append(top, x.name)
-	}
 	ev := classifiers.Evidence{Start: s.Start, End: s.End, Text: doc.Text[s.Start:s.End],
-		Rule: fmt.Sprintf("model %s/%s p=%.2f: %s", m.Version(), m.Narratives[j], p, strings.Join(top, ", "))}
+		Rule: m.explain(s, j, p, 5)}
 	for _, cu := range doc.Cues {
 		if cu.Offset <= s.Start && s.Start < cu.Offset+len(cu.Text)+1 {
 			ev.CueStart = cu.Start
@@ -367,4 +371,70 @@ func Open(rules *match.Matcher, model string, threshold float64) (*Classifier, e
 	c := New(rules, m)
 	c.SetThreshold(threshold)
 	return c, nil
+}
+
+// explain writes the trace of a model flag: the model, the narrative, the
+// probability and the n words or word pairs of sentence s that push output
+// j most, strongest first, in one allocation.
+func (m *Model) explain(s match.Sentence, j int, p float64, n int) string {
+	type pushed struct {
+		i  int // word index; a pair ends at word i
+		bi bool
+		w  float32
+	}
+	var buf [64]pushed
+	ps := buf[:0]
+	for i, w := range s.Words {
+		if len(ps) == cap(ps) {
+			break
+		}
+		if row := m.row(hashBytes(kWord, w)); row != nil && row[j] > 0 {
+			ps = append(ps, pushed{i, false, row[j]})
+		}
+		if i > 0 && len(ps) < cap(ps) {
+			if row := m.row(hashBytes(kBigram, s.Words[i-1], w)); row != nil && row[j] > 0 {
+				ps = append(ps, pushed{i, true, row[j]})
+			}
+		}
+	}
+	slices.SortStableFunc(ps, func(a, b pushed) int { return cmp.Compare(b.w, a.w) })
+	same := func(a, b pushed) bool {
+		if a.bi != b.bi || s.Words[a.i] != s.Words[b.i] {
+			return false
+		}
+		return !a.bi || s.Words[a.i-1] == s.Words[b.i-1]
+	}
+	var pick [8]pushed
+	top := pick[:0]
+	for _, x := range ps {
+		if len(top) == min(n, cap(top)) {
+			break
+		}
+		if !slices.ContainsFunc(top, func(y pushed) bool { return same(x, y) }) {
+			top = append(top, x)
+		}
+	}
+	version, narrative := m.Version(), m.Narratives[j]
+	var b strings.Builder
+	b.Grow(len(version) + len(narrative) + 24 + 24*len(top))
+	b.WriteString("model ")
+	b.WriteString(version)
+	b.WriteByte('/')
+	b.WriteString(narrative)
+	b.WriteString(" p=")
+	var num [24]byte
+	b.Write(strconv.AppendFloat(num[:0], p, 'f', 2, 64))
+	b.WriteString(":")
+	for k, x := range top {
+		if k > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte(' ')
+		if x.bi {
+			b.WriteString(s.Words[x.i-1])
+			b.WriteByte(' ')
+		}
+		b.WriteString(s.Words[x.i])
+	}
+	return b.String()
 }

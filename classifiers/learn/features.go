@@ -196,19 +196,3 @@ func (b byIdx) Swap(i, j int) {
 	b.idx[i], b.idx[j] = b.idx[j], b.idx[i]
 	b.val[i], b.val[j] = b.val[j], b.val[i]
 }
-
-// wordFeatures lists the word and bigram features of one sentence with
-// their surface text, to name the words that pushed a flag.
-func wordFeatures(s match.Sentence) (hs []uint32, names []string) {
-	prev := ""
-	for _, w := range s.Words {
-		hs = append(hs, hashBytes(kWord, w))
-		names = append(names, w)
-		if prev != "" {
-			hs = append(hs, hashBytes(kBigram, prev, w))
-			names = append(names, prev+" "+w)
-		}
-		prev = w
-	}
-	return hs, names
-}

@@ -10,10 +10,11 @@ import (
 // oofPoint is one (text, narrative) pair predicted by a model that did not
 // see the text.
 type oofPoint struct {
-	z    float64
-	rule bool
-	y    bool
-	lang string
+	z       float64
+	rule    bool
+	mission bool
+	y       bool
+	lang    string
 }
 
 // stancePoint is one gold label predicted out of fold.
@@ -95,10 +96,10 @@ func (t *Trainer) Train(ctx context.Context, exs []Example) (*Model, *CV, error)
 							rs = f.Stance
 						}
 					}
-					cv.points = append(cv.points, oofPoint{z: sc.z[j], rule: rs != "", y: p.y[j] == 1, lang: p.ex.Lang})
+					cv.points = append(cv.points, oofPoint{z: sc.z[j], rule: rs != "", mission: sc.mission, y: p.y[j] == 1, lang: p.ex.Lang})
 					for _, l := range p.ex.Labels {
 						if l.Narrative == n {
-							stances = append(stances, stancePoint{gold: l.Stance, model: m.stance(sc, n, rs), rules: rs})
+							stances = append(stances, stancePoint{gold: l.Stance, model: m.stance(&sc, n, rs), rules: rs})
 						}
 					}
 				}
@@ -114,84 +115,93 @@ func (t *Trainer) Train(ctx context.Context, exs []Example) (*Model, *CV, error)
 	return m, cv, nil
 }
 
-// fitCalibration fits p = σ(A·z + B·rule + C) by Newton's method with a
-// backtracking line search and a little ridge, so separable data cannot
-// send it to infinity.
+// fitCalibration fits p = σ(A·z + B·rule + D·mission + C) by Newton's
+// method with a backtracking line search and a little ridge, so separable
+// data cannot send it to infinity.
 func fitCalibration(pts []oofPoint) Calibration {
 	const ridge = 1e-2
-	xs := func(pt oofPoint) [3]float64 {
-		x := [3]float64{pt.z, 0, 1}
+	const n = 4
+	xs := func(pt oofPoint) [n]float64 {
+		x := [n]float64{pt.z, 0, 0, 1}
 		if pt.rule {
 			x[1] = 1
 		}
+		if pt.mission {
+			x[2] = 1
+		}
 		return x
 	}
-	loss := func(th [3]float64) float64 {
+	dot := func(th, x [n]float64) float64 { return th[0]*x[0] + th[1]*x[1] + th[2]*x[2] + th[3]*x[3] }
+	loss := func(th [n]float64) float64 {
 		l := 0.0
 		for _, pt := range pts {
-			x := xs(pt)
-			u := th[0]*x[0] + th[1]*x[1] + th[2]*x[2]
+			u := dot(th, xs(pt))
 			if pt.y {
 				u = -u
 			}
 			l += softplus(u)
 		}
-		return l + ridge/2*(th[0]*th[0]+th[1]*th[1]+th[2]*th[2])
+		for _, t := range th {
+			l += ridge / 2 * t * t
+		}
+		return l
 	}
-	th := [3]float64{1, 0, 0}
+	th := [n]float64{1, 0, 0, 0}
 	cur := loss(th)
 	for it := 0; it < 100; it++ {
-		var g [3]float64
-		var h [3][3]float64
+		var g [n]float64
+		var h [n][n]float64
 		for _, pt := range pts {
 			x := xs(pt)
-			p := sigmoid(th[0]*x[0] + th[1]*x[1] + th[2]*x[2])
+			p := sigmoid(dot(th, x))
 			y := 0.0
 			if pt.y {
 				y = 1
 			}
-			for a := range 3 {
+			for a := range n {
 				g[a] += (p - y) * x[a]
-				for b := range 3 {
+				for b := range n {
 					h[a][b] += p * (1 - p) * x[a] * x[b]
 				}
 			}
 		}
-		for a := range 3 {
+		for a := range n {
 			g[a] += ridge * th[a]
 			h[a][a] += ridge
 		}
-		d, ok := solve3(h, g)
+		d, ok := solve(h, g)
 		if !ok {
 			break
 		}
 		step, improved := 1.0, false
 		for range 30 {
-			next := [3]float64{th[0] - step*d[0], th[1] - step*d[1], th[2] - step*d[2]}
+			var next [n]float64
+			for a := range n {
+				next[a] = th[a] - step*d[a]
+			}
 			if l := loss(next); l < cur {
 				th, cur, improved = next, l, true
 				break
 			}
 			step /= 2
 		}
-		if !improved || step*(math.Abs(d[0])+math.Abs(d[1])+math.Abs(d[2])) < 1e-9 {
+		size := 0.0
+		for a := range n {
+			size += math.Abs(d[a])
+		}
+		if !improved || step*size < 1e-9 {
 			break
 		}
 	}
-	return Calibration{A: th[0], B: th[1], C: th[2]}
+	return Calibration{A: th[0], B: th[1], D: th[2], C: th[3]}
 }
 
-func softplus(u float64) float64 {
-	if u > 30 {
-		return u
-	}
-	return math.Log1p(math.Exp(u))
-}
-
-func solve3(a [3][3]float64, b [3]float64) ([3]float64, bool) {
-	for c := range 3 {
+// solve solves a·x = b by Gaussian elimination with partial pivoting.
+func solve(a [4][4]float64, b [4]float64) ([4]float64, bool) {
+	const n = 4
+	for c := range n {
 		p := c
-		for r := c + 1; r < 3; r++ {
+		for r := c + 1; r < n; r++ {
 			if math.Abs(a[r][c]) > math.Abs(a[p][c]) {
 				p = r
 			}
@@ -201,19 +211,34 @@ func solve3(a [3][3]float64, b [3]float64) ([3]float64, bool) {
 		}
 		a[c], a[p] = a[p], a[c]
 		b[c], b[p] = b[p], b[c]
-		for r := range 3 {
+		for r := range n {
 			if r == c {
 				continue
 			}
 			f := a[r][c] / a[c][c]
-			for k := c; k < 3; k++ {
+			for k := c; k < n; k++ {
 				a[r][k] -= f * a[c][k]
 			}
 			b[r] -= f * b[c]
 		}
 	}
-	return [3]float64{b[0] / a[0][0], b[1] / a[1][1], b[2] / a[2][2]}, true
+	var x [n]float64
+	for i := range n {
+		x[i] = b[i] / a[i][i]
+	}
+	return x, true
 }
+
+func softplus(u float64) float64 {
+	if u > 30 {
+		return u
+	}
+	return math.Log1p(math.Exp(u))
+}
+
+// F1Slack is how much out-of-fold F1 the default threshold may give up
+// for fewer false alarms.
+const F1Slack = 0.015
 
 // finish computes the layer figures, the threshold sweep and the
 // reliability table from the out-of-fold points.
@@ -252,10 +277,16 @@ func (cv *CV) finish(stances []stancePoint, nn int) {
 	best := -1.0
 	for t := 0.20; t <= 0.901; t += 0.05 {
 		t := math.Round(t*100) / 100
-		f := figures(func(pt oofPoint) bool { return cal.P(pt.z, pt.rule) >= t })
+		f := figures(func(pt oofPoint) bool { return cal.P(pt.z, pt.rule, pt.mission) >= t })
 		cv.Sweep = append(cv.Sweep, SweepRow{Threshold: t, P: f.P, R: f.R, F1: f.F1, FPNeg: f.FPNeg})
-		if f.F1 > best {
-			best, cv.Threshold = f.F1, t
+		best = max(best, f.F1)
+	}
+	// F1 is flat over a wide band of thresholds while false alarms on
+	// clean texts keep falling: take the highest threshold whose F1 is
+	// within F1Slack of the best.
+	for _, r := range cv.Sweep {
+		if r.F1 >= best-F1Slack {
+			cv.Threshold = r.Threshold
 		}
 	}
 	t := cv.Threshold
@@ -275,18 +306,18 @@ func (cv *CV) finish(stances []stancePoint, nn int) {
 	rules := figures(func(pt oofPoint) bool { return pt.rule })
 	rules.Stance = ratio(sr, sn)
 	cv.Layers["rules"] = rules
-	mo := figures(func(pt oofPoint) bool { return model.P(pt.z, false) >= t })
+	mo := figures(func(pt oofPoint) bool { return model.P(pt.z, false, pt.mission) >= t })
 	mo.Stance = ratio(sm, len(stances))
 	cv.Layers["model"] = mo
-	both := figures(func(pt oofPoint) bool { return cal.P(pt.z, pt.rule) >= t })
+	both := figures(func(pt oofPoint) bool { return cal.P(pt.z, pt.rule, pt.mission) >= t })
 	both.Stance = ratio(sm, len(stances))
 	cv.Layers["rules+model"] = both
-	or := figures(func(pt oofPoint) bool { return pt.rule || cal.P(pt.z, pt.rule) >= t })
+	or := figures(func(pt oofPoint) bool { return pt.rule || cal.P(pt.z, pt.rule, pt.mission) >= t })
 	or.Stance = both.Stance
 	cv.Layers["rules|model"] = or
 	cv.Reliability = Reliability(func(yield func(p float64, ok bool)) {
 		for _, pt := range cv.points {
-			yield(cal.P(pt.z, pt.rule), pt.y)
+			yield(cal.P(pt.z, pt.rule, pt.mission), pt.y)
 		}
 	})
 }

@@ -21,20 +21,27 @@ var ErrBadModel = errors.New("learn: bad model")
 
 const magic = "VEILLE-MODEL-2\n"
 
-// Calibration turns the model's raw score for a narrative and whether the
-// rules flagged it into the probability that the flag is right:
-// p = σ(A·z + B·rule + C), fitted on out-of-fold predictions.
+// Calibration turns the model's raw score for a narrative, whether the
+// rules flagged it and whether the text names the mission into the
+// probability that the flag is right:
+// p = σ(A·z + B·rule + D·mission + C), fitted on out-of-fold predictions.
+// The mission term lets a text that never names the mission need more
+// evidence, which a sum of word weights alone cannot express.
 type Calibration struct {
 	A float64 `json:"a"`
 	B float64 `json:"b"`
 	C float64 `json:"c"`
+	D float64 `json:"d"`
 }
 
 // P returns the calibrated probability.
-func (c Calibration) P(z float64, rule bool) float64 {
+func (c Calibration) P(z float64, rule, mission bool) float64 {
 	x := c.A*z + c.C
 	if rule {
 		x += c.B
+	}
+	if mission {
+		x += c.D
 	}
 	return 1 / (1 + math.Exp(-x))
 }

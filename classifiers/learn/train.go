@@ -12,6 +12,7 @@ import (
 	"sort"
 
 	"github.com/veille-project/veille/classifiers"
+	"github.com/veille-project/veille/classifiers/eval"
 	"github.com/veille-project/veille/classifiers/match"
 )
 
@@ -283,4 +284,16 @@ func (t *Trainer) build(ps []*prepared, cal Calibration, threshold float64, item
 		return nil, err
 	}
 	return Decode(b)
+}
+
+// FromItems turns labelled corpus items into training examples.
+func FromItems(items []eval.Item) []Example {
+	out := make([]Example, len(items))
+	for i, it := range items {
+		out[i] = Example{ID: it.ID, Text: it.Text, Lang: it.Lang}
+		for _, l := range it.Labels {
+			out[i].Labels = append(out[i].Labels, Label{Narrative: l.Narrative, Stance: l.Stance})
+		}
+	}
+	return out
 }

@@ -97,10 +97,11 @@ func (a *Analysis) fill(c *compiled, t *Text, toks []token, hits []hit) {
 		}
 		a.Sentences[i].Words = a.words[a.firstTok[i]:end:end]
 	}
-	for len(a.Concepts) < len(a.Sentences) {
-		a.Concepts = append(a.Concepts, nil)
+	if n := len(a.Sentences); n <= cap(a.Concepts) {
+		a.Concepts = a.Concepts[:n] // keeps the inner slices' room
+	} else {
+		a.Concepts = append(a.Concepts[:cap(a.Concepts)], make([][]string, n-cap(a.Concepts))...)
 	}
-	a.Concepts = a.Concepts[:len(a.Sentences)]
 	for i := range a.Concepts {
 		a.Concepts[i] = a.Concepts[i][:0]
 	}

@@ -1,7 +1,8 @@
 package match
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"strings"
 
 	"github.com/veille-project/veille/classifiers"
@@ -395,12 +396,11 @@ func (d *docView) flags(fs []firing, doc classifiers.Doc, cueStarts []int) []cla
 		var spans []span
 		// Most specific rules first: more concepts combined, then heavier.
 		fires := append([]*firing(nil), g.fires...)
-		sort.SliceStable(fires, func(i, j int) bool {
-			si, sj := len(fires[i].rule.slots), len(fires[j].rule.slots)
-			if si != sj {
-				return si > sj
+		slices.SortStableFunc(fires, func(a, b *firing) int {
+			if c := cmp.Compare(len(b.rule.slots), len(a.rule.slots)); c != 0 {
+				return c
 			}
-			return fires[i].rule.weight > fires[j].rule.weight
+			return cmp.Compare(b.rule.weight, a.rule.weight)
 		})
 		for _, f := range fires {
 			if f.stance != stance && len(g.fires) > 1 && !transcript {
@@ -432,7 +432,7 @@ func (d *docView) flags(fs []firing, doc classifiers.Doc, cueStarts []int) []cla
 			}
 			fl.Evidence = append(fl.Evidence, ev)
 		}
-		sort.Slice(fl.Evidence, func(i, j int) bool { return fl.Evidence[i].Start < fl.Evidence[j].Start })
+		slices.SortStableFunc(fl.Evidence, func(a, b classifiers.Evidence) int { return cmp.Compare(a.Start, b.Start) })
 		score := 0.55 + 0.1*float64(len(g.rules)-1) + 0.05*float64(len(fl.Evidence)-1) + g.weight
 		fl.Score = float64(int(min(score, 0.99)*100+0.5)) / 100
 		out = append(out, fl)

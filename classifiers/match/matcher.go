@@ -11,7 +11,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/veille-project/veille/classifiers"
@@ -199,7 +198,7 @@ func compile(cat *catalog.Catalog) (*compiled, error) {
 // concurrent use; Swap replaces the catalog atomically.
 type Matcher struct {
 	cur      atomic.Pointer[compiled]
-	pool     sync.Pool
+	pool     chan *state // free list; unlike a sync.Pool it survives GC
 	entities bool
 }
 
@@ -214,7 +213,7 @@ func New(cat *catalog.Catalog, opts ...Option) (*Matcher, error) {
 		o(m)
 	}
 	m.cur.Store(c)
-	m.pool.New = func() any { return &state{} }
+	m.pool = make(chan *state, 64)
 	return m, nil
 }
 
@@ -282,8 +281,18 @@ func (m *Matcher) classify(ctx context.Context, doc classifiers.Doc, a *Analysis
 		return classifiers.Result{}, err
 	}
 	c := m.cur.Load()
-	st := m.pool.Get().(*state)
-	defer m.pool.Put(st)
+	var st *state
+	select {
+	case st = <-m.pool:
+	default:
+		st = &state{}
+	}
+	defer func() {
+		select {
+		case m.pool <- st:
+		default:
+		}
+	}()
 
 	st.buf = normalizeInto(&st.text, doc.Text, st.buf[:0])
 	st.breaks = st.breaks[:0]

@@ -58,7 +58,7 @@ func runTrain(ctx context.Context, args []string) error {
 	}
 	start := time.Now()
 	tr := &learn.Trainer{Matcher: m, Narratives: m.Catalog().IDs(), Config: cfg}
-	model, cv, err := tr.Train(ctx, examplesOf(items))
+	model, cv, err := tr.Train(ctx, learn.FromItems(items))
 	if err != nil {
 		return err
 	}
@@ -71,23 +71,12 @@ func runTrain(ctx context.Context, args []string) error {
 	return nil
 }
 
-func examplesOf(items []eval.Item) []learn.Example {
-	out := make([]learn.Example, len(items))
-	for i, it := range items {
-		out[i] = learn.Example{ID: it.ID, Text: it.Text, Lang: it.Lang}
-		for _, l := range it.Labels {
-			out[i].Labels = append(out[i].Labels, learn.Label{Narrative: l.Narrative, Stance: l.Stance})
-		}
-	}
-	return out
-}
-
 func writeCV(w io.Writer, cv *learn.CV) {
 	if cv == nil || cv.Folds < 2 {
 		return
 	}
 	c := cv.Calibration
-	fmt.Fprintf(w, "\n%d-fold out-of-fold figures; calibration p = σ(%.3f·z %+.3f·rule %+.3f); threshold %.2f\n", cv.Folds, c.A, c.B, c.C, cv.Threshold)
+	fmt.Fprintf(w, "\n%d-fold out-of-fold figures; calibration p = σ(%.3f·z %+.3f·rule %+.3f·mission %+.3f); threshold %.2f\n", cv.Folds, c.A, c.B, c.D, c.C, cv.Threshold)
 	fmt.Fprintf(w, "%-12s %6s %6s %6s %7s %6s\n", "layer", "P", "R", "F1", "stance", "FPneg")
 	for _, l := range []string{"rules", "model", "rules+model", "rules|model"} {
 		f := cv.Layers[l]
