@@ -119,7 +119,6 @@ func newMatcher(dir string, opts ...match.Option) (*match.Matcher, error) {
 	return match.New(cat, opts...)
 }
 
-
 // writeLayers prints, per language, rules alone, model alone and both; then
 // the reliability of the combined scores and precision and recall at
 // several thresholds.

@@ -33,7 +33,7 @@ type Runner struct {
 	// Classifier is the catalog matcher combined with the learned layer;
 	// it is what every stage classifies with.
 	Classifier *learn.Classifier
-	Log     *slog.Logger
+	Log        *slog.Logger
 
 	embedded *bus.Embedded
 	closeMu  sync.Mutex
