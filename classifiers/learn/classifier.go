@@ -301,39 +301,75 @@ func (m *Model) stance(sc *scored, narrative, ruleStance string) string {
 // evidence picks the sentence whose words push narrative j most and names
 // the words that pushed it.
 func (m *Model) evidence(doc classifiers.Doc, an *match.Analysis, j int, p float64) (classifiers.Evidence, bool) {
-	best, bestW := -1, float32(math.Inf(-1))
+	type win struct {
+		sent, lo, hi int
+		w            float32
+	}
+	best := win{sent: -1, w: float32(math.Inf(-1))}
 	var bbuf [48]int
 	bounds := bbuf[:0]
+	var cbuf [64]float32
 	for si, s := range an.Sentences {
-		var sum float32
-		bounds = textFeatures(s, si, m.Config.MaxGram, bounds, func(h uint32, _ int, _ bool) {
-			if row := m.row(h); row != nil {
-				sum += row[j]
+		if len(s.Spans) != len(s.Words) {
+			continue
+		}
+		// Each word's push: its own features and the pair it ends.
+		c := cbuf[:0]
+		for i, w := range s.Words {
+			var x float32
+			bounds = wordGrams(w, m.Config.MaxGram, bounds, func(h uint32) {
+				if row := m.row(h); row != nil {
+					x += row[j]
+				}
+			})
+			if i > 0 {
+				if row := m.row(hashBytes(kBigram, s.Words[i-1], w)); row != nil {
+					x += row[j]
+				}
 			}
-		})
-		if sum > bestW {
-			best, bestW = si, sum
+			c = append(c, x)
+		}
+		// The best run of at most maxEvidenceWords words.
+		var sum float32
+		lo := 0
+		for hi := range c {
+			sum += c[hi]
+			if hi-lo+1 > maxEvidenceWords {
+				sum -= c[lo]
+				lo++
+			}
+			if hi-lo+1 == min(len(c), maxEvidenceWords) && sum > best.w {
+				best = win{si, lo, hi + 1, sum}
+			}
 		}
 	}
-	if best < 0 {
+	if best.sent < 0 {
 		return classifiers.Evidence{}, false
 	}
-	s := an.Sentences[best]
-	if s.Start < 0 || s.End > len(doc.Text) || s.Start >= s.End {
+	s := an.Sentences[best.sent]
+	start, end := s.Start, s.End
+	if best.hi-best.lo < len(s.Words) {
+		start, end = s.Spans[best.lo][0], s.Spans[best.hi-1][1]
+	}
+	if start < 0 || end > len(doc.Text) || start >= end {
 		return classifiers.Evidence{}, false
 	}
-	ev := classifiers.Evidence{Start: s.Start, End: s.End, Text: doc.Text[s.Start:s.End],
-		Rule: m.explain(s, j, p, 5)}
+	part := match.Sentence{Start: start, End: end, Words: s.Words[best.lo:best.hi]}
+	ev := classifiers.Evidence{Start: start, End: end, Text: doc.Text[start:end], Rule: m.explain(part, j, p, 5)}
 	for _, cu := range doc.Cues {
-		if cu.Offset <= s.Start && s.Start < cu.Offset+len(cu.Text)+1 {
+		if cu.Offset <= start && start < cu.Offset+len(cu.Text)+1 {
 			ev.CueStart = cu.Start
 		}
-		if cu.Offset < s.End && s.End <= cu.Offset+len(cu.Text)+1 {
+		if cu.Offset < end && end <= cu.Offset+len(cu.Text)+1 {
 			ev.CueEnd = cu.End
 		}
 	}
 	return ev, true
 }
+
+// maxEvidenceWords bounds a model flag's evidence: the sentence that
+// pushes the narrative most, or its strongest run of this many words.
+const maxEvidenceWords = 30
 
 // Open combines a matcher with the model named by a setting: "" or
 // "builtin" for the model built into the binary, "rules" for none, else a

@@ -19,6 +19,7 @@ func Words(text string) []string {
 type Sentence struct {
 	Start, End int
 	Words      []string
+	Spans      [][2]int // original byte span of each word (set by Analyze)
 }
 
 // Sentences splits text into sentences with their original byte spans.
@@ -74,12 +75,14 @@ type Analysis struct {
 	// text order, repeats removed.
 	Concepts [][]string
 	words    []string // backing store of every Sentence.Words
+	spans    [][2]int // backing store of every Sentence.Spans
 	firstTok []int    // per sentence, index of its first token
 }
 
 func (a *Analysis) fill(c *compiled, t *Text, toks []token, hits []hit) {
 	a.Sentences = a.Sentences[:0]
 	a.words = a.words[:0]
+	a.spans = a.spans[:0]
 	a.firstTok = a.firstTok[:0]
 	for i, tk := range toks {
 		a0, b0 := t.OrigSpan(int(tk.ns), int(tk.ne))
@@ -89,6 +92,7 @@ func (a *Analysis) fill(c *compiled, t *Text, toks []token, hits []hit) {
 		}
 		a.Sentences[len(a.Sentences)-1].End = b0
 		a.words = append(a.words, tk.s)
+		a.spans = append(a.spans, [2]int{a0, b0})
 	}
 	for i := range a.Sentences {
 		end := len(toks)
@@ -96,6 +100,7 @@ func (a *Analysis) fill(c *compiled, t *Text, toks []token, hits []hit) {
 			end = a.firstTok[i+1]
 		}
 		a.Sentences[i].Words = a.words[a.firstTok[i]:end:end]
+		a.Sentences[i].Spans = a.spans[a.firstTok[i]:end:end]
 	}
 	if n := len(a.Sentences); n <= cap(a.Concepts) {
 		a.Concepts = a.Concepts[:n] // keeps the inner slices' room

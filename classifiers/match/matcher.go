@@ -6,6 +6,7 @@
 package match
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -545,44 +546,68 @@ rules:
 }
 
 // matchSlots picks one hit per slot, the closest set within the window.
+// Hits are in text order; each slot's candidates are found by binary
+// search, so a long unit costs O(hits · slots · log hits), not the square
+// of its hits.
 func matchSlots(r *rule, hs []hit) ([]hit, bool) {
+	if !slices.IsSortedFunc(hs, func(a, b hit) int { return cmp.Compare(a.t0, b.t0) }) {
+		hs = slices.Clone(hs)
+		slices.SortStableFunc(hs, func(a, b hit) int { return cmp.Compare(a.t0, b.t0) })
+	}
 	in := func(h hit, alts []int32) bool {
-		for _, a := range alts {
-			if h.concept == a {
-				return true
+		return slices.Contains(alts, h.concept)
+	}
+	// Candidates of each slot after the first, in text order.
+	cands := make([][]hit, len(r.slots))
+	for k, alts := range r.slots[1:] {
+		for _, h := range hs {
+			if in(h, alts) {
+				cands[k+1] = append(cands[k+1], h)
 			}
 		}
-		return false
+		if len(cands[k+1]) == 0 {
+			return nil, false
+		}
+	}
+	// firstAt returns the index of the first candidate starting at or after t.
+	firstAt := func(cs []hit, t int32) int {
+		i, _ := slices.BinarySearchFunc(cs, t, func(h hit, t int32) int { return cmp.Compare(h.t0, t) })
+		return i
 	}
 	var best []hit
 	bestSpan := int32(1 << 30)
+	chosen := make([]hit, 0, len(r.slots))
 	for _, h0 := range hs {
 		if !in(h0, r.slots[0]) {
 			continue
 		}
-		chosen := []hit{h0}
+		chosen = append(chosen[:0], h0)
 		lo, hi := h0.t0, h0.t1
 		ok := true
-		for _, alts := range r.slots[1:] {
+		for k := 1; k < len(r.slots); k++ {
+			cs := cands[k]
 			var pick hit
-			dist := int32(1 << 30)
-			prev := chosen[len(chosen)-1]
-			for _, h := range hs {
-				if !in(h, alts) {
-					continue
+			found := false
+			if r.ordered {
+				// Every candidate lies after h0, so the closest is the
+				// first one after the previous pick.
+				if i := firstAt(cs, chosen[len(chosen)-1].t1); i < len(cs) {
+					pick, found = cs[i], true
 				}
-				if r.ordered && h.t0 < prev.t1 {
-					continue
+			} else {
+				// The closest start on either side; on a tie the earlier.
+				i := firstAt(cs, h0.t0)
+				if i < len(cs) {
+					pick, found = cs[i], true
 				}
-				dd := h.t0 - h0.t0
-				if dd < 0 {
-					dd = -dd
-				}
-				if dd < dist {
-					dist, pick = dd, h
+				if i > 0 {
+					j := firstAt(cs, cs[i-1].t0) // first of the hits starting there
+					if left := cs[j]; !found || h0.t0-left.t0 <= pick.t0-h0.t0 {
+						pick, found = left, true
+					}
 				}
 			}
-			if dist == 1<<30 {
+			if !found {
 				ok = false
 				break
 			}
@@ -599,7 +624,7 @@ func matchSlots(r *rule, hs []hit) ([]hit, bool) {
 			return nil, false
 		}
 		if span := hi - lo; span < bestSpan {
-			best, bestSpan = chosen, span
+			best, bestSpan = slices.Clone(chosen), span
 		}
 	}
 	if best == nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -50,6 +51,9 @@ func benchTexts(dir string) ([]string, string) {
 		"بعثة الأمم المتحدة تنشر الأمراض عمداً في المخيمات حسب ما يتداول الناس.",
 	}, "generated texts (no corpus at " + dir + ")"
 }
+
+// lastCPU is the CPU time of the last run of benchClassify's loop.
+var lastCPU time.Duration
 
 func benchClassify(ctx context.Context, args []string) error {
 	fs := newFlags("bench classify")
@@ -97,6 +101,7 @@ func benchClassify(ctx context.Context, args []string) error {
 		wg.Wait()
 		el := time.Since(start)
 		cpu := cpuTime() - cpu0
+		lastCPU = cpu
 		runtime.ReadMemStats(&after)
 		select {
 		case err := <-errs:
@@ -114,8 +119,45 @@ func benchClassify(ctx context.Context, args []string) error {
 	if err := run(1); err != nil {
 		return err
 	}
+	normal := float64(total) / (1 << 20) / lastCPU.Seconds()
 	if n := runtime.GOMAXPROCS(0); n > 1 {
-		return run(n)
+		if err := run(n); err != nil {
+			return err
+		}
+	}
+	return benchLong(ctx, m, normal)
+}
+
+// floodWords are the words the rules look for; benchLong strings them
+// together with no punctuation, the worst case for a matcher that pairs
+// hits within a sentence.
+var floodWords = strings.Fields("monusco livre des armes aux rebelles m23 casques bleus helicoptere munitions " +
+	"minusca complice terroristes or coltan pillage occupation france minusma drones espionnage enfants enleves " +
+	"organes ebola vaccins poison massacre village brule elections fraude urnes faux communique retrait abandonne " +
+	"peacekeepers deliver weapons to the rebels blue helmets smuggle gold")
+
+// benchLong classifies one megabyte of keywords without punctuation and
+// fails when its MB per CPU-second falls below half that of normal text.
+func benchLong(ctx context.Context, c classifiers.Classifier, normal float64) error {
+	var b strings.Builder
+	for i := 0; b.Len() < 1<<20; i++ {
+		b.WriteString(floodWords[(i*7)%len(floodWords)])
+		b.WriteByte(' ')
+	}
+	doc := classifiers.Doc{Text: b.String()}
+	best := time.Duration(1 << 62)
+	for range 3 {
+		cpu0 := cpuTime()
+		if _, err := c.Classify(ctx, doc); err != nil {
+			return err
+		}
+		best = min(best, cpuTime()-cpu0)
+	}
+	long := float64(len(doc.Text)) / (1 << 20) / best.Seconds()
+	fmt.Printf("long unpunctuated text: 1 item of %.1f MB, %.2f MB per CPU-second (%.2fx normal text; must stay within 2x)\n",
+		float64(len(doc.Text))/(1<<20), long, normal/long)
+	if long < normal/2 {
+		return fmt.Errorf("bench classify: long unpunctuated text at %.2f MB per CPU-second, below half of normal text's %.2f", long, normal)
 	}
 	return nil
 }
