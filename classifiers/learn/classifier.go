@@ -116,6 +116,9 @@ func (c *Classifier) Classify(ctx context.Context, doc classifiers.Doc) (classif
 	if err != nil {
 		return res, err
 	}
+	if err := ctx.Err(); err != nil {
+		return classifiers.Result{}, err
+	}
 	rules := res
 	if c.layer == ModelOnly {
 		rules.Flags = nil

@@ -320,7 +320,10 @@ func (m *Matcher) classify(ctx context.Context, doc classifiers.Doc, a *Analysis
 	d := &docView{c: c, lang: lang, st: st, hits: st.hits, toks: st.toks, sents: st.sents[:0], cls: st.cls[:0]}
 	d.index()
 	st.sents, st.cls = d.sents, d.cls
-	firings := d.run()
+	firings, err := d.run(ctx)
+	if err != nil {
+		return res, err
+	}
 	if len(firings) == 0 {
 		return res, nil
 	}
@@ -474,7 +477,7 @@ func (d *docView) units(s scope) [][2]int32 {
 	return d.sents
 }
 
-func (d *docView) run() []firing {
+func (d *docView) run(ctx context.Context) ([]firing, error) {
 	var out []firing
 	var unitsBy [scopeDoc + 1][][2]int32
 	var bitsBy [scopeDoc + 1][]bitset
@@ -492,6 +495,12 @@ rules:
 		for _, alts := range r.slots {
 			if !d.bits.any(alts) {
 				continue rules
+			}
+		}
+		// A long text is checked against the caller's deadline as it goes.
+		if len(d.hits) > 256 && ri%16 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
 			}
 		}
 		us := unitsBy[r.scope]
@@ -542,7 +551,7 @@ rules:
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // matchSlots picks one hit per slot, the closest set within the window.

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -29,7 +30,10 @@ type Classify struct {
 	Classifier classifiers.Classifier
 	Batch      int // messages fetched at a time (default 1000)
 	Workers    int // parallel classifications (default GOMAXPROCS)
-	Log        *slog.Logger
+	// ItemTimeout bounds the classification of one item (default 1m); an
+	// item that exceeds it alone goes to the dead-letter subject.
+	ItemTimeout time.Duration
+	Log         *slog.Logger
 }
 
 // Run works until ctx ends. The batch in hand when ctx ends is finished.
@@ -39,6 +43,9 @@ func (c *Classify) Run(ctx context.Context) error {
 	}
 	if c.Workers <= 0 {
 		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.ItemTimeout <= 0 {
+		c.ItemTimeout = time.Minute
 	}
 	log := logger(c.Log, "classify")
 	cons, err := c.Bus.Consumer(ctx, bus.StreamItems, bus.ConsumerClassify)
@@ -67,10 +74,9 @@ func (c *Classify) loop(ctx context.Context, log *slog.Logger, cons jetstream.Co
 		if len(msgs) == 0 {
 			continue
 		}
-		// Finish the batch even when asked to stop: nothing half-done.
-		done, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		c.handle(done, log, msgs)
-		cancel()
+		// Finish the batch even when asked to stop: nothing half-done. Each
+		// item has its own time budget; none is shared by the batch.
+		c.handle(context.WithoutCancel(ctx), log, msgs)
 	}
 }
 
@@ -80,9 +86,37 @@ type classified struct {
 	err error
 }
 
+// handle classifies a batch. Every message is settled on its own as soon
+// as its result is known: acknowledged once its result is accepted by the
+// stream, dead-lettered when it alone fails, and kept alive with
+// InProgress while it waits, so a slow item delays no other.
 func (c *Classify) handle(ctx context.Context, log *slog.Logger, msgs []jetstream.Msg) {
 	start := time.Now()
-	results := make([]classified, len(msgs))
+	version := c.Classifier.Version()
+	pending := make([]atomic.Bool, len(msgs))
+	for i := range pending {
+		pending[i].Store(true)
+	}
+	beat, stopBeat := context.WithCancel(ctx)
+	defer stopBeat()
+	go heartbeat(beat, msgs, pending)
+
+	// Workers classify and publish; one acker waits on the stream's
+	// answers in order and settles each message as its answer comes.
+	type sent struct {
+		i int
+		r classified
+		f jetstream.PubAckFuture
+	}
+	acks := make(chan sent, len(msgs))
+	ackDone := make(chan struct{})
+	go func() {
+		defer close(ackDone)
+		for s := range acks {
+			c.ack(log, s.r, s.f)
+			pending[s.i].Store(false)
+		}
+	}()
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for w := 0; w < c.Workers; w++ {
@@ -90,7 +124,12 @@ func (c *Classify) handle(ctx context.Context, log *slog.Logger, msgs []jetstrea
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i] = c.one(ctx, msgs[i])
+				r := c.one(ctx, msgs[i])
+				if f := c.publish(ctx, log, r, version); f != nil {
+					acks <- sent{i, r, f}
+					continue
+				}
+				pending[i].Store(false)
 			}
 		}()
 	}
@@ -99,45 +138,70 @@ func (c *Classify) handle(ctx context.Context, log *slog.Logger, msgs []jetstrea
 	}
 	close(next)
 	wg.Wait()
+	close(acks)
+	<-ackDone
+	metrics.latency.WithLabelValues("classify").Observe(time.Since(start).Seconds() / float64(len(msgs)))
+}
 
-	version := c.Classifier.Version()
-	futures := make([]jetstream.PubAckFuture, len(results))
-	for i, r := range results {
-		if r.err != nil {
-			metrics.failed.WithLabelValues("classify").Inc()
-			if err := c.Bus.DeadLetter(ctx, "classify", r.msg, r.err); err != nil {
-				log.Error("dead-letter", "err", err)
-			} else {
-				metrics.deadLettered.WithLabelValues("classify").Inc()
-				log.Warn("moved to dead-letter subject", "reason", r.err)
-			}
-			continue
-		}
-		f, err := c.Bus.PublishClassifiedAsync(r.out, version)
-		if err != nil {
-			log.Warn("publish", "err", err)
-			_ = r.msg.NakWithDelay(time.Second)
-			continue
-		}
-		futures[i] = f
-	}
-	for i, f := range futures {
-		if f == nil {
-			continue
-		}
+// heartbeat tells the stream every third of AckWait that the messages
+// still pending are being worked on.
+func heartbeat(ctx context.Context, msgs []jetstream.Msg, pending []atomic.Bool) {
+	t := time.NewTicker(bus.AckWait / 3)
+	defer t.Stop()
+	for {
 		select {
-		case <-f.Ok():
-			_ = results[i].msg.Ack()
-			metrics.processed.WithLabelValues("classify").Inc()
-			metrics.flags.Add(float64(len(results[i].out.Flags)))
-		case err := <-f.Err():
-			log.Warn("publish not acknowledged", "item", results[i].out.Item.ID, "err", err)
-			_ = results[i].msg.NakWithDelay(time.Second)
 		case <-ctx.Done():
 			return
+		case <-t.C:
+			for i, m := range msgs {
+				if pending[i].Load() {
+					_ = m.InProgress()
+				}
+			}
 		}
 	}
-	metrics.latency.WithLabelValues("classify").Observe(time.Since(start).Seconds() / float64(len(msgs)))
+}
+
+// publish sends one result to the stream and returns the future of its
+// acknowledgement, or settles a message that failed (dead-letter) or could
+// not be sent (redelivery) and returns nil.
+func (c *Classify) publish(ctx context.Context, log *slog.Logger, r classified, version string) jetstream.PubAckFuture {
+	if r.err != nil {
+		metrics.failed.WithLabelValues("classify").Inc()
+		if err := c.Bus.DeadLetter(ctx, "classify", r.msg, r.err); err != nil {
+			log.Error("dead-letter", "err", err)
+			_ = r.msg.NakWithDelay(time.Second)
+			return nil
+		}
+		metrics.deadLettered.WithLabelValues("classify").Inc()
+		log.Warn("moved to dead-letter subject", "reason", r.err)
+		return nil
+	}
+	f, err := c.Bus.PublishClassifiedAsync(r.out, version)
+	if err != nil {
+		log.Warn("publish", "err", err)
+		_ = r.msg.NakWithDelay(time.Second)
+		return nil
+	}
+	return f
+}
+
+// ack acknowledges a message once the stream has accepted its result.
+func (c *Classify) ack(log *slog.Logger, r classified, f jetstream.PubAckFuture) {
+	wait := time.NewTimer(bus.AckWait / 2)
+	defer wait.Stop()
+	select {
+	case <-f.Ok():
+		_ = r.msg.Ack()
+		metrics.processed.WithLabelValues("classify").Inc()
+		metrics.flags.Add(float64(len(r.out.Flags)))
+	case err := <-f.Err():
+		log.Warn("publish not acknowledged", "item", r.out.Item.ID, "err", err)
+		_ = r.msg.NakWithDelay(time.Second)
+	case <-wait.C:
+		log.Warn("publish not acknowledged in time", "item", r.out.Item.ID)
+		_ = r.msg.NakWithDelay(time.Second)
+	}
 }
 
 // errPoison marks a message that will never succeed.
@@ -161,8 +225,13 @@ func (c *Classify) one(ctx context.Context, m jetstream.Msg) classified {
 		r.err = fmt.Errorf("%w: item without id", errPoison)
 		return r
 	}
-	res, err := c.Classifier.Classify(ctx, DocOf(it))
+	ictx, cancel := context.WithTimeout(ctx, c.ItemTimeout)
+	res, err := c.Classifier.Classify(ictx, DocOf(it))
+	cancel()
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("took longer than %s: %w", c.ItemTimeout, err)
+		}
 		r.err = fmt.Errorf("classify item %s: %w", it.ID, err)
 		return r
 	}
