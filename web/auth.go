@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/veille-project/veille/storage"
 )
@@ -238,14 +240,71 @@ func (a *app) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
 	})
 }
 
-// clientIP is the peer address; X-Forwarded-For is not trusted, so behind
-// a proxy every client shares the proxy's limit.
-func clientIP(r *http.Request) string {
+// clientIP is the address of the client: the peer address, or, when the
+// peer is one of Options.TrustedProxies, the last address in
+// X-Forwarded-For that is not itself a trusted proxy.
+func (a *app) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if !a.trusted(host) {
+		return host
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		for _, h := range strings.Split(v, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				hops = append(hops, h)
+			}
+		}
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		ip := net.ParseIP(hops[i])
+		if ip == nil {
+			break // a malformed hop: trust nothing before it
+		}
+		if !a.trusted(ip.String()) {
+			return ip.String()
+		}
 	}
 	return host
+}
+
+// trusted reports whether addr is a configured trusted proxy.
+func (a *app) trusted(addr string) bool {
+	ip := net.ParseIP(addr)
+	if ip == nil {
+		return false
+	}
+	for _, n := range a.proxies {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseProxies reads trusted proxy addresses or CIDR ranges.
+func ParseProxies(list []string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, p := range list {
+		if !strings.Contains(p, "/") {
+			if ip := net.ParseIP(p); ip != nil {
+				if ip.To4() != nil {
+					p += "/32"
+				} else {
+					p += "/128"
+				}
+			}
+		}
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			return nil, fmt.Errorf("web: trusted proxy %q: want an IP address or a CIDR range", p)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 type loginView struct {
@@ -286,22 +345,23 @@ func (a *app) loginSubmit(w http.ResponseWriter, r *http.Request, _ *session) {
 		a.renderLogin(w, r, http.StatusForbidden, v)
 		return
 	}
-	ip := clientIP(r)
+	ip := a.clientIP(r)
 	logName := name
 	if !nameRE.MatchString(name) || strings.HasPrefix(name, apiPrefix) {
 		logName = "(not a user name)" // someone may paste a token in the wrong field
 	}
-	if !a.loginIP.allow(ip) || !a.loginNm.allow(name) {
-		a.log.Warn("login rate limited", "ip", ip, "user", logName)
-		w.Header().Set("Retry-After", fmt.Sprint(int(a.opt.LoginWindow.Seconds())))
-		v.Error = "err_rate_login"
-		a.renderLogin(w, r, http.StatusTooManyRequests, v)
-		return
-	}
+	// A correct token always signs in: failures are counted per user name
+	// and client address, so nobody can lock another person out.
 	s, err := a.authenticate(r.Context(), token, apiPrefix)
 	if err != nil || s.user.Name != name {
-		a.loginIP.hit(ip)
-		a.loginNm.hit(name)
+		key := name + "\x00" + ip
+		if !a.loginFail.take(key) {
+			a.log.Warn("login rate limited", "ip", ip, "user", logName)
+			w.Header().Set("Retry-After", fmt.Sprint(int(a.opt.LoginWindow.Seconds())))
+			v.Error = "err_rate_login"
+			a.renderLogin(w, r, http.StatusTooManyRequests, v)
+			return
+		}
 		a.log.Info("login failed", "ip", ip, "user", logName)
 		v.Error = "err_login"
 		a.renderLogin(w, r, http.StatusUnauthorized, v)
@@ -343,9 +403,20 @@ func (a *app) setLang(w http.ResponseWriter, r *http.Request, u *session) {
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
-// safeNext keeps a redirect target on this site.
+// safeNext keeps a redirect target on this site: an absolute path with no
+// scheme and no host. Anything a browser would strip or rewrite before
+// reading the URL (tabs, newlines, other control characters, spaces,
+// backslashes, which it reads as slashes) is refused outright, so
+// "/\t/evil.example" cannot turn into "//evil.example" on the way.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	if strings.ContainsFunc(next, func(r rune) bool { return r <= ' ' || r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) }) {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return "/"
 	}
 	return next

@@ -102,6 +102,9 @@ func TestBuildChart(t *testing.T) {
 func TestSafeNext(t *testing.T) {
 	for in, want := range map[string]string{
 		"/queue?x=1": "/queue?x=1", "": "/", "//evil.example": "/", "https://evil.example": "/", "/\\evil": "/", "/a\r\nSet-Cookie: x": "/",
+		"/\t/evil.example/": "/", "/\n/evil.example": "/", "\\\\evil.example": "/", "\\/evil.example": "/", " //evil.example": "/",
+		"\x00//evil.example": "/", "/%2F/x": "/%2F/x", "javascript:alert(1)": "/", "/items/a%2Fb?next=//x": "/items/a%2Fb?next=//x",
+		"/\u00a0/x": "/", "http:/evil.example": "/", "/\x7f/x": "/",
 	} {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)

@@ -24,6 +24,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -88,10 +89,20 @@ type Options struct {
 	Now func() time.Time
 	// SessionTTL is how long a browser session lasts (default 12h).
 	SessionTTL time.Duration
-	// LoginLimit is how many login attempts an IP address or a user name
-	// may make per LoginWindow (defaults 10 per 15 minutes).
+	// LoginLimit is how many failed sign-ins one user name may have from
+	// one client address per LoginWindow (defaults 10 per 15 minutes);
+	// past it that pair is answered 429, while a correct token always
+	// signs in.
 	LoginLimit  int
 	LoginWindow time.Duration
+	// BearerLimit is how many failed API token look-ups one client address
+	// may make per LoginWindow before its requests are refused unread
+	// (default 50).
+	BearerLimit int
+	// TrustedProxies are the addresses or CIDR ranges of reverse proxies
+	// whose X-Forwarded-For header names the client (web.trusted_proxies);
+	// from anyone else the header is ignored.
+	TrustedProxies []*net.IPNet
 	// CheckLimit is how many rumour checks a user may run per minute
 	// (default 30).
 	CheckLimit int
@@ -116,16 +127,19 @@ var (
 )
 
 type app struct {
-	opt      Options
-	store    storage.Store
-	log      *slog.Logger
-	now      func() time.Time
-	tmpl     map[string]*template.Template
-	policy   *bluemonday.Policy
-	loginIP  *limiter
-	loginNm  *limiter
-	checkLim *limiter
-	routes   []route
+	opt    Options
+	store  storage.Store
+	log    *slog.Logger
+	now    func() time.Time
+	tmpl   map[string]*template.Template
+	policy *bluemonday.Policy
+	// loginFail counts failed sign-ins per (user name, client address).
+	loginFail *limiter
+	// bearerFail counts failed API token look-ups per client address.
+	bearerFail *limiter
+	proxies    []*net.IPNet
+	checkLim   *limiter
+	routes     []route
 }
 
 // New returns the web app's handler.
@@ -151,15 +165,19 @@ func New(opt Options) (http.Handler, error) {
 	if opt.CheckLimit <= 0 {
 		opt.CheckLimit = 30
 	}
+	if opt.BearerLimit <= 0 {
+		opt.BearerLimit = 50
+	}
 	a := &app{
-		opt:      opt,
-		store:    opt.Store,
-		log:      opt.Logger,
-		now:      opt.Now,
-		policy:   originalPolicy(),
-		loginIP:  newLimiter(opt.LoginLimit, opt.LoginWindow, opt.Now),
-		loginNm:  newLimiter(opt.LoginLimit, opt.LoginWindow, opt.Now),
-		checkLim: newLimiter(opt.CheckLimit, time.Minute, opt.Now),
+		opt:        opt,
+		store:      opt.Store,
+		log:        opt.Logger,
+		now:        opt.Now,
+		policy:     originalPolicy(),
+		loginFail:  newLimiter(opt.LoginLimit, opt.LoginWindow, opt.Now),
+		bearerFail: newLimiter(opt.BearerLimit, opt.LoginWindow, opt.Now),
+		checkLim:   newLimiter(opt.CheckLimit, time.Minute, opt.Now),
+		proxies:    opt.TrustedProxies,
 	}
 	if err := a.parseTemplates(); err != nil {
 		return nil, err
@@ -173,7 +191,7 @@ func New(opt Options) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: static files: %w", err)
 	}
-	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(http.FileServerFS(static))))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(noListing(http.FileServerFS(static)))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
@@ -300,8 +318,17 @@ func allowed(role string, roles []string) bool {
 func (a *app) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rt.api {
+			ip := a.clientIP(r)
+			if !a.bearerFail.allow(ip) {
+				w.Header().Set("Retry-After", fmt.Sprint(int(a.opt.LoginWindow.Seconds())))
+				a.jsonError(w, http.StatusTooManyRequests, "too many failed token look-ups from this address; retry later")
+				return
+			}
 			u, err := a.bearer(r)
 			if err != nil {
+				if !errors.Is(err, errNoCredentials) {
+					a.bearerFail.hit(ip)
+				}
 				w.Header().Set("WWW-Authenticate", `Bearer realm="veille"`)
 				a.jsonError(w, http.StatusUnauthorized, err.Error())
 				return
@@ -398,4 +425,15 @@ func originalPolicy() *bluemonday.Policy {
 	p.RequireNoReferrerOnLinks(true)
 	p.AddTargetBlankToFullyQualifiedLinks(true)
 	return p
+}
+
+// noListing answers 404 for a directory, so /static/ lists nothing.
+func noListing(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -204,11 +204,15 @@ func TestLoginLogoutAndCookies(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("replayed cookie after logout: status %d, want 303 to /login", resp.StatusCode)
 	}
-	// An open redirect through next= is refused.
-	_, body = e.get(c, "/login")
-	resp, _ = e.post(c, "/login", url.Values{"csrf": {formToken(t, body)}, "name": {e.names["analyst"]}, "token": {e.tokens["analyst"]}, "next": {"//evil.example/"}})
-	if loc := resp.Header.Get("Location"); loc != "/" {
-		t.Fatalf("next=//evil.example/: redirected to %q, want /", loc)
+	// An open redirect through next= is refused, whatever browsers would
+	// strip or rewrite on the way.
+	for _, next := range []string{"//evil.example/", "/\t/evil.example/", "/\\evil.example/", "\\\\evil.example", " //evil.example", "/\r\n/evil.example"} {
+		c := e.client()
+		_, body = e.get(c, "/login?next="+url.QueryEscape(next))
+		resp, _ = e.post(c, "/login", url.Values{"csrf": {formToken(t, body)}, "name": {e.names["analyst"]}, "token": {e.tokens["analyst"]}, "next": {next}})
+		if loc := resp.Header.Get("Location"); loc != "/" {
+			t.Fatalf("next=%q: redirected to %q, want /", next, loc)
+		}
 	}
 }
 
@@ -225,21 +229,96 @@ func TestSecureCookies(t *testing.T) {
 	}
 }
 
-func TestLoginRateLimit(t *testing.T) {
-	e := newEnv(t, func(o *web.Options) { o.LoginLimit = 3 })
-	c := e.client()
-	try := func(token string) int {
-		_, body := e.get(c, "/login")
-		resp, _ := e.post(c, "/login", url.Values{"csrf": {formToken(t, body)}, "name": {e.names["radio"]}, "token": {token}})
+// forwardedFor is a transport that says it forwards for addr.
+type forwardedFor struct {
+	addr string
+	rt   http.RoundTripper
+}
+
+func (f forwardedFor) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Forwarded-For", f.addr)
+	return f.rt.RoundTrip(r)
+}
+
+func TestLoginFailuresLockNobodyElseOut(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		proxies []string
+		// whether failures from one forwarded address count against another
+		shared bool
+	}{
+		{"behind a trusted proxy, per client address", []string{"127.0.0.1"}, false},
+		{"no trusted proxy: the header is ignored", nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(o *web.Options) {
+				o.LoginLimit = 3
+				ps, err := web.ParseProxies(tc.proxies)
+				if err != nil {
+					t.Fatal(err)
+				}
+				o.TrustedProxies = ps
+			})
+			from := func(addr string) *http.Client {
+				c := e.client()
+				c.Transport = forwardedFor{addr, http.DefaultTransport}
+				return c
+			}
+			try := func(addr, role, token string) int {
+				c := from(addr) // a fresh client: no session from an earlier try
+				_, body := e.get(c, "/login")
+				resp, _ := e.post(c, "/login", url.Values{"csrf": {formToken(t, body)}, "name": {e.names[role]}, "token": {token}})
+				return resp.StatusCode
+			}
+			attacker, victim := "203.0.113.5", "198.51.100.7"
+			for i := 0; i < 3; i++ {
+				if got := try(attacker, "radio", "vt_wrong"); got != http.StatusUnauthorized {
+					t.Fatalf("attempt %d: status %d, want 401", i+1, got)
+				}
+			}
+			if got := try(attacker, "radio", "vt_wrong"); got != http.StatusTooManyRequests {
+				t.Fatalf("4th wrong token for the same user and address: status %d, want 429", got)
+			}
+			if got := try(attacker, "radio", e.tokens["radio"]); got != http.StatusSeeOther {
+				t.Fatalf("right token after the limit: status %d, want 303 (a correct token always signs in)", got)
+			}
+			if got := try(attacker, "analyst", "vt_wrong"); got != http.StatusUnauthorized {
+				t.Fatalf("another user from that address: status %d, want 401, not locked", got)
+			}
+			want := http.StatusUnauthorized
+			if tc.shared {
+				want = http.StatusTooManyRequests
+			}
+			if got := try(victim, "radio", "vt_wrong"); got != want {
+				t.Fatalf("same user from another forwarded address: status %d, want %d", got, want)
+			}
+			if got := try(victim, "radio", e.tokens["radio"]); got != http.StatusSeeOther {
+				t.Fatalf("right token from another address: status %d, want 303", got)
+			}
+		})
+	}
+}
+
+func TestFailedTokenLookupsAreLimitedPerAddress(t *testing.T) {
+	e := newEnv(t, func(o *web.Options) { o.BearerLimit = 3 })
+	call := func(token string) int {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/narratives", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := e.client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
 		return resp.StatusCode
 	}
 	for i := 0; i < 3; i++ {
-		if got := try("vt_wrong"); got != http.StatusUnauthorized {
+		if got := call("vt_wrong"); got != http.StatusUnauthorized {
 			t.Fatalf("attempt %d: status %d, want 401", i+1, got)
 		}
 	}
-	if got := try(e.tokens["radio"]); got != http.StatusTooManyRequests {
-		t.Fatalf("after 3 failures: status %d, want 429 even with the right token", got)
+	if got := call("vt_wrong"); got != http.StatusTooManyRequests {
+		t.Fatalf("after 3 failed look-ups: status %d, want 429", got)
 	}
 }
 
@@ -843,4 +922,14 @@ func mustURL(s string) *url.URL {
 		panic(err)
 	}
 	return u
+}
+
+func TestStaticListsNoDirectory(t *testing.T) {
+	e := newEnv(t, nil)
+	for path, want := range map[string]int{"/static/": http.StatusNotFound, "/static/style.css": http.StatusOK} {
+		resp, _ := e.get(e.client(), path)
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
 }

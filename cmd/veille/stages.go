@@ -145,6 +145,15 @@ func serveStages(ctx context.Context, r *run.Runner, set stageSet, f stageFlags)
 			return err
 		}
 		start("serve", func(ctx context.Context) error { return listen(ctx, r.Config.Listen, h) })
+		if m := r.Config.Metrics.Addr; m != "" && m != "off" {
+			// Metrics on their own listener, loopback by default: a
+			// failure to bind it is reported, not fatal.
+			go func() {
+				if err := o.Serve(ctx, m); err != nil && ctx.Err() == nil {
+					slog.Warn("metrics listener", "addr", m, "err", err)
+				}
+			}()
+		}
 	} else if ops != "" {
 		start("ops", func(ctx context.Context) error { return o.Serve(ctx, ops) })
 	}
@@ -198,12 +207,17 @@ func webHandler(r *run.Runner, o *run.Ops) (http.Handler, error) {
 	if ew := newEarlyWarning(r); ew != nil {
 		opt.Emerging = ew
 	}
+	proxies, err := web.ParseProxies(r.Config.Web.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	opt.TrustedProxies = proxies
 	app, err := web.New(opt)
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	o.Register(mux)
+	o.RegisterHealth(mux)
 	mux.Handle("/", app)
 	return mux, nil
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -30,6 +31,10 @@ type Config struct {
 	Catalog string `yaml:"catalog"`
 	// Classifier sets the learned layer.
 	Classifier Classifier `yaml:"classifier"`
+	// Web holds the web app's settings.
+	Web Web `yaml:"web"`
+	// Metrics is where the serve process answers /metrics.
+	Metrics Metrics `yaml:"metrics"`
 
 	Sources []Source `yaml:"sources"`
 	Fetch   Fetch    `yaml:"fetch"`
@@ -48,6 +53,21 @@ type Classifier struct {
 	// built into the binary ("" or "builtin": the built-in one; "rules":
 	// the catalog rules alone).
 	Model string `yaml:"model"`
+}
+
+// Web holds the web app's settings.
+type Web struct {
+	// TrustedProxies are reverse proxies (addresses or CIDR ranges) whose
+	// X-Forwarded-For names the client, for sign-in throttling and logs.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// Metrics holds the metrics listener.
+type Metrics struct {
+	// Addr is the listener for /metrics, /healthz and /readyz beside the
+	// web app (default 127.0.0.1:9464, loopback only; "off": none). The
+	// web app's own port never serves /metrics.
+	Addr string `yaml:"addr"`
 }
 
 // Source is one configured feed or transcript folder.
@@ -174,7 +194,8 @@ func Default() Config {
 			PerHost:        2,
 			UserAgent:      "Veille/1.0 (+disinformation monitoring for peacekeeping missions)",
 		},
-		Store: Store{BatchSize: 5000, BatchWait: Duration(500 * time.Millisecond)},
+		Store:   Store{BatchSize: 5000, BatchWait: Duration(500 * time.Millisecond)},
+		Metrics: Metrics{Addr: "127.0.0.1:9464"},
 	}
 }
 
@@ -219,6 +240,10 @@ func applyEnv(c *Config) {
 	str("VEILLE_LISTEN", &c.Listen)
 	str("VEILLE_CATALOG", &c.Catalog)
 	str("VEILLE_MODEL", &c.Classifier.Model)
+	str("VEILLE_METRICS", &c.Metrics.Addr)
+	if v := os.Getenv("VEILLE_TRUSTED_PROXIES"); v != "" {
+		c.Web.TrustedProxies = strings.Split(v, ",")
+	}
 	if v := os.Getenv("VEILLE_THRESHOLD"); v != "" {
 		if t, err := strconv.ParseFloat(v, 64); err == nil {
 			c.Classifier.Threshold = t

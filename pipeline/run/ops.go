@@ -24,6 +24,13 @@ func (o *Ops) SetReady(check func(context.Context) error) { o.ready.Store(&check
 
 // Register adds the three endpoints to mux.
 func (o *Ops) Register(mux *http.ServeMux) {
+	o.RegisterHealth(mux)
+	mux.Handle("GET /metrics", promhttp.Handler())
+}
+
+// RegisterHealth adds /healthz and /readyz only: what the web app's public
+// port answers, so metrics stay on their own listener.
+func (o *Ops) RegisterHealth(mux *http.ServeMux) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -43,7 +50,6 @@ func (o *Ops) Register(mux *http.ServeMux) {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	mux.Handle("GET /metrics", promhttp.Handler())
 }
 
 // Serve runs the ops endpoints on addr until ctx ends.
