@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -174,4 +175,34 @@ func TestCompress(t *testing.T) {
 			t.Errorf("%s with %q: body changed", tc.path, tc.accept)
 		}
 	}
+}
+
+// FuzzSafeNext checks that whatever next= holds, the redirect stays on
+// this site even after a browser strips and rewrites it.
+func FuzzSafeNext(f *testing.F) {
+	for _, s := range []string{"/queue", "//evil.example", "/\t/evil.example", "\\\\evil", "/%2F%2Fevil", "http://x", " /x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, next string) {
+		got := safeNext(next)
+		// What a browser does before resolving: drop tabs and newlines,
+		// trim controls and spaces, read backslashes as slashes.
+		b := strings.Map(func(r rune) rune {
+			switch r {
+			case '\t', '\n', '\r':
+				return -1
+			case '\\':
+				return '/'
+			}
+			return r
+		}, got)
+		b = strings.TrimFunc(b, func(r rune) bool { return r <= ' ' })
+		if !strings.HasPrefix(b, "/") || strings.HasPrefix(b, "//") {
+			t.Fatalf("safeNext(%q) = %q, which a browser reads as %q: off-site", next, got, b)
+		}
+		u, err := url.Parse(b)
+		if err != nil || u.Host != "" || u.Scheme != "" {
+			t.Fatalf("safeNext(%q) = %q parses to host %q scheme %q", next, got, u.Host, u.Scheme)
+		}
+	})
 }

@@ -106,15 +106,37 @@ func toUTF8(b []byte, contentType string, isXML bool) ([]byte, []string, error) 
 		return bytes.ToValidUTF8(out, []byte("\uFFFD")), true
 	}
 
+	// A label is a claim about the bytes; the bytes are checked first.
+	// A wide (UTF-16/32) label on bytes with no NUL, or a legacy label on
+	// bytes that read as UTF-8, is a mislabelling: read UTF-8 and say so.
+	mislabelled := func(label, where string) ([]byte, bool) {
+		switch {
+		case isWideLabel(label) && !hasNUL(b):
+			warn = append(warn, fmt.Sprintf("%s says %q but the bytes are 8-bit; read as UTF-8", where, label))
+		case isUTF8Label(label) || isWideLabel(label):
+			return nil, false
+		case valid && hasNonASCII(b):
+			warn = append(warn, fmt.Sprintf("%s says %q but the bytes are UTF-8; read as UTF-8", where, label))
+		case !valid && mostlyUTF8(b):
+			warn = append(warn, fmt.Sprintf("%s says %q but the bytes are UTF-8 with a few bad bytes; read as UTF-8, bad bytes replaced", where, label))
+		default:
+			return nil, false
+		}
+		return bytes.ToValidUTF8(b, []byte("\uFFFD")), true
+	}
 	if declared != "" && !isUTF8Label(declared) {
-		if valid && hasNonASCII(b) {
-			warn = append(warn, fmt.Sprintf("declared encoding %q but the bytes are UTF-8; read as UTF-8", declared))
-			return b, warn, nil
+		if out, ok := mislabelled(declared, "the XML declaration"); ok {
+			return out, warn, nil
 		}
 		if out, ok := decodeWith(declared); ok {
 			return out, warn, nil
 		}
 		warn = append(warn, fmt.Sprintf("unknown declared encoding %q", declared))
+	}
+	if httpCharset != "" && !isUTF8Label(httpCharset) {
+		if out, ok := mislabelled(httpCharset, "the HTTP charset"); ok {
+			return out, warn, nil
+		}
 	}
 	if valid {
 		return b, warn, nil
@@ -142,6 +164,40 @@ func toUTF8(b []byte, contentType string, isXML bool) ([]byte, []string, error) 
 func isUTF8Label(l string) bool {
 	l = strings.ToLower(strings.TrimSpace(l))
 	return l == "utf-8" || l == "utf8" || l == "us-ascii" || l == "ascii"
+}
+
+// isWideLabel reports a UTF-16 or UTF-32 label.
+func isWideLabel(l string) bool {
+	l = strings.ToLower(strings.TrimSpace(l))
+	return strings.HasPrefix(l, "utf-16") || strings.HasPrefix(l, "utf-32") || strings.HasPrefix(l, "ucs-2") || strings.HasPrefix(l, "ucs-4")
+}
+
+// hasNUL reports a NUL byte among the first kilobytes: UTF-16 and UTF-32
+// text has them wherever it holds ASCII, 8-bit text never.
+func hasNUL(b []byte) bool {
+	return bytes.IndexByte(b[:min(len(b), 4096)], 0) >= 0
+}
+
+// mostlyUTF8 reports bytes that are UTF-8 but for a stray byte or two:
+// several well-formed multi-byte sequences and at most one bad byte in
+// twenty non-ASCII ones.
+func mostlyUTF8(b []byte) bool {
+	good, bad := 0, 0
+	for i := 0; i < len(b); {
+		if b[i] < 0x80 {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			bad++
+			i++
+			continue
+		}
+		good++
+		i += n
+	}
+	return good >= 3 && bad*20 <= good
 }
 
 func hasNonASCII(b []byte) bool {

@@ -2,6 +2,8 @@ package ingest_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -244,4 +246,41 @@ func TestPodcastFragment(t *testing.T) {
 	if !errors.Is(err, ingest.ErrNotAFeed) {
 		t.Errorf("plain wrapper: got %v, want ErrNotAFeed", err)
 	}
+}
+
+// TestLabelsDisagreeingWithTheBytes reads feeds whose declared encoding is
+// wrong: the bytes win, and the feed's warnings say the label was wrong.
+func TestLabelsDisagreeingWithTheBytes(t *testing.T) {
+	for _, tc := range []struct {
+		file, contentType string
+		wantTitle         string
+		wantWarn          string
+	}{
+		{"utf16-label-utf8-bytes.xml", "application/rss+xml", "Élections : la CENI reçoit le matériel", "8-bit"},
+		{"latin1-label-utf8-bytes.xml", "application/rss+xml; charset=ISO-8859-1", "Les écoles rouvrent à Goma après la pause", "bytes are UTF-8"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", "encodings", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := ingest.ParseFeed(data, tc.contentType, config.Source{Name: "t", URL: "https://radio.example/feed"}, time.Now())
+			if err != nil {
+				t.Fatalf("ParseFeed: %v", err)
+			}
+			if len(f.Entries) == 0 || f.Entries[0].Item.Title != tc.wantTitle {
+				t.Fatalf("first title %q, want %q", firstTitle(f), tc.wantTitle)
+			}
+			if !strings.Contains(strings.Join(f.Warnings, "; "), tc.wantWarn) {
+				t.Fatalf("warnings %q do not say %q", f.Warnings, tc.wantWarn)
+			}
+		})
+	}
+}
+
+func firstTitle(f *ingest.Feed) string {
+	if len(f.Entries) == 0 {
+		return "(no entries)"
+	}
+	return f.Entries[0].Item.Title
 }

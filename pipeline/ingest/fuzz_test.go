@@ -116,3 +116,25 @@ func FuzzParseFeed(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFeedEncodings feeds arbitrary bytes under arbitrary charset labels:
+// whatever the label claims, what comes out is valid UTF-8 and no label
+// makes the parser panic.
+func FuzzFeedEncodings(f *testing.F) {
+	f.Add([]byte("<?xml version=\"1.0\" encoding=\"UTF-16\"?><rss><channel><item><title>\xc3\xa9t\xe9</title></item></channel></rss>"), "utf-16")
+	f.Add([]byte("<rss><channel><item><title>caf\xc3\xa9</title></item></channel></rss>"), "iso-8859-1")
+	f.Add([]byte("\xff\xfe<\x00r\x00s\x00s\x00>\x00"), "utf-8")
+	f.Add([]byte("<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>x</title></feed>"), "windows-1256")
+	src := config.Source{Name: "fuzz", URL: "https://feed.example/"}
+	f.Fuzz(func(t *testing.T, data []byte, label string) {
+		feed, err := ingest.ParseFeed(data, "application/xml; charset="+label, src, time.Unix(0, 0))
+		if err != nil {
+			return
+		}
+		for _, e := range feed.Entries {
+			if !utf8.ValidString(e.Item.Title) || !utf8.ValidString(e.Item.Text) {
+				t.Fatalf("invalid UTF-8 out of label %q: %q / %q", label, e.Item.Title, e.Item.Text)
+			}
+		}
+	})
+}
