@@ -31,6 +31,8 @@ type Config struct {
 	Catalog string `yaml:"catalog"`
 	// Classifier sets the learned layer.
 	Classifier Classifier `yaml:"classifier"`
+	// Ingest holds limits on what sources may read and publish.
+	Ingest Ingest `yaml:"ingest"`
 	// Web holds the web app's settings.
 	Web Web `yaml:"web"`
 	// Metrics is where the serve process answers /metrics.
@@ -53,6 +55,20 @@ type Classifier struct {
 	// built into the binary ("" or "builtin": the built-in one; "rules":
 	// the catalog rules alone).
 	Model string `yaml:"model"`
+}
+
+// Ingest holds limits on sources.
+type Ingest struct {
+	// FolderRoots are the folders under which an admin may add a
+	// transcripts-dir source (none by default: no folder may be added
+	// from the web app; configured sources are the deployer's own).
+	FolderRoots []string `yaml:"folder_roots"`
+	// MaxPerPoll caps the new items one source publishes per poll
+	// (default 500); the rest wait for the next poll.
+	MaxPerPoll int `yaml:"max_per_poll"`
+	// MaxPerHour caps the new items one source publishes per hour
+	// (default 2000); the rest wait, and the source's health says so.
+	MaxPerHour int `yaml:"max_per_hour"`
 }
 
 // Web holds the web app's settings.
@@ -196,6 +212,7 @@ func Default() Config {
 		},
 		Store:   Store{BatchSize: 5000, BatchWait: Duration(500 * time.Millisecond)},
 		Metrics: Metrics{Addr: "127.0.0.1:9464"},
+		Ingest:  Ingest{MaxPerPoll: 500, MaxPerHour: 2000},
 	}
 }
 
@@ -241,6 +258,9 @@ func applyEnv(c *Config) {
 	str("VEILLE_CATALOG", &c.Catalog)
 	str("VEILLE_MODEL", &c.Classifier.Model)
 	str("VEILLE_METRICS", &c.Metrics.Addr)
+	if v := os.Getenv("VEILLE_FOLDER_ROOTS"); v != "" {
+		c.Ingest.FolderRoots = strings.Split(v, string(os.PathListSeparator))
+	}
 	if v := os.Getenv("VEILLE_TRUSTED_PROXIES"); v != "" {
 		c.Web.TrustedProxies = strings.Split(v, ",")
 	}

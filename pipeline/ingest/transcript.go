@@ -49,6 +49,9 @@ func ParseTranscript(data []byte, hint string) (*Transcript, error) {
 	if len(data) > MaxTranscriptBytes {
 		return nil, fmt.Errorf("transcript: %d bytes is over the %d-byte limit: %w", len(data), MaxTranscriptBytes, ErrTranscriptTooLarge)
 	}
+	if looksBinary(data) {
+		return nil, fmt.Errorf("transcript: the bytes are binary data, not text: %w", ErrTranscriptFormat)
+	}
 	text, warn, err := toUTF8(data, contentTypeOnly(hint), false)
 	if err != nil {
 		return nil, fmt.Errorf("transcript: %w", err)
@@ -104,28 +107,31 @@ func transcriptFormat(text []byte, hint string) string {
 		return "json"
 	}
 	h := strings.ToLower(strings.TrimSpace(hint))
-	if mt, _, err := mime.ParseMediaType(h); err == nil && strings.Contains(mt, "/") {
-		switch mt {
-		case "text/vtt":
-			return "vtt"
-		case "application/x-subrip", "application/srt", "text/srt", "application/x-srt", "text/x-srt":
-			return "srt"
-		case "application/json", "application/x-json", "text/json":
-			return "json"
-		case "text/html", "application/xhtml+xml":
-			return "html"
-		}
-	} else {
-		switch path.Ext(h) {
-		case ".vtt", ".webvtt":
-			return "vtt"
-		case ".srt":
-			return "srt"
-		case ".json":
-			return "json"
-		case ".html", ".htm":
-			return "html"
-		}
+	// A hint is a media type only when it is a known one: "dir/f.vtt"
+	// parses as a media type but is a file name.
+	mt, _, err := mime.ParseMediaType(h)
+	if err != nil {
+		mt = ""
+	}
+	switch mt {
+	case "text/vtt":
+		return "vtt"
+	case "application/x-subrip", "application/srt", "text/srt", "application/x-srt", "text/x-srt":
+		return "srt"
+	case "application/json", "application/x-json", "text/json":
+		return "json"
+	case "text/html", "application/xhtml+xml":
+		return "html"
+	}
+	switch path.Ext(h) {
+	case ".vtt", ".webvtt":
+		return "vtt"
+	case ".srt":
+		return "srt"
+	case ".json":
+		return "json"
+	case ".html", ".htm":
+		return "html"
 	}
 	switch {
 	case len(t) > 0 && t[0] == '<':
@@ -134,6 +140,28 @@ func transcriptFormat(text []byte, hint string) string {
 		return "srt"
 	}
 	return "text"
+}
+
+// looksBinary reports bytes that are no text in any encoding a transcript
+// comes in: a NUL or many control characters in the first 8 KB, with no
+// UTF-16 or UTF-32 byte-order mark to explain them.
+func looksBinary(b []byte) bool {
+	for _, m := range boms {
+		if bytes.HasPrefix(b, m.bom) {
+			return false
+		}
+	}
+	head := b[:min(len(b), 8192)]
+	ctl := 0
+	for _, c := range head {
+		switch {
+		case c == 0:
+			return true
+		case c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f':
+			ctl++
+		}
+	}
+	return len(head) > 0 && ctl*20 > len(head)
 }
 
 // block is a run of non-blank lines and the line number of its first line.

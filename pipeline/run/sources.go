@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -149,19 +150,25 @@ const (
 	maxSourceTag  = 32
 )
 
+// sourceName is what a source may be called: letters, digits, spaces and
+// a little punctuation, starting with a letter or digit. No markup.
+var sourceName = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}\p{M} ._,'’()&+#/-]*$`)
+
 // CheckSource validates a source as the configuration does, and more
-// strictly since it comes from a form: a name of printable characters, an
-// http(s) URL with a host (an absolute folder for transcripts-dir), a known
-// kind, a short language and mission, a non-negative interval.
-func CheckSource(s config.Source) error {
+// strictly since it comes from a form: a name of letters, digits, spaces
+// and simple punctuation, an http(s) URL with a host (for transcripts-dir
+// an absolute folder under one of roots, the configured
+// ingest.folder_roots), a known kind, a short language and mission, a
+// non-negative interval.
+func CheckSource(s config.Source, roots []string) error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: %s", ErrBadSource, fmt.Sprintf(format, a...))
 	}
 	switch {
 	case strings.TrimSpace(s.Name) == "":
 		return bad("no name")
-	case s.Name != strings.TrimSpace(s.Name) || len(s.Name) > maxSourceName || strings.ContainsFunc(s.Name, func(r rune) bool { return !unicode.IsPrint(r) }):
-		return bad("name %q: want up to %d printable characters without surrounding spaces", s.Name, maxSourceName)
+	case s.Name != strings.TrimSpace(s.Name) || len(s.Name) > maxSourceName || strings.ContainsFunc(s.Name, func(r rune) bool { return !unicode.IsPrint(r) }) || !sourceName.MatchString(s.Name):
+		return bad("name %q: want up to %d letters, digits, spaces and . _ , ' ( ) & + # / -, starting with a letter or digit", s.Name, maxSourceName)
 	case s.URL == "":
 		return bad("source %q: no url", s.Name)
 	case len(s.URL) > maxSourceURL:
@@ -181,17 +188,42 @@ func CheckSource(s config.Source) error {
 		if !filepath.IsAbs(s.URL) || filepath.Clean(s.URL) != s.URL {
 			return bad("source %q: folder %q: want an absolute, clean path", s.Name, s.URL)
 		}
+		if err := underRoots(s.URL, roots); err != nil {
+			return bad("source %q: %v", s.Name, err)
+		}
 	default:
 		return bad("source %q: kind %q: want rss, podcast or transcripts-dir", s.Name, s.Kind)
 	}
 	return nil
 }
 
+// underRoots checks that folder lies under one of roots, symbolic links
+// resolved on both sides where they exist.
+func underRoots(folder string, roots []string) error {
+	if len(roots) == 0 {
+		return fmt.Errorf("folder %q: no folder may be added: set ingest.folder_roots to the folders transcripts may be read from", folder)
+	}
+	resolve := func(p string) string {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			return r
+		}
+		return filepath.Clean(p)
+	}
+	f := resolve(folder)
+	for _, root := range roots {
+		r := resolve(root)
+		if rel, err := filepath.Rel(r, f); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return nil
+		}
+	}
+	return fmt.Errorf("folder %q is not under the allowed roots %s (ingest.folder_roots)", folder, strings.Join(roots, ", "))
+}
+
 // PutSource adds a source to the bucket on behalf of admin by. It fails
 // with ErrBadSource when the source is invalid and ErrSourceExists when its
 // name, key or URL is already used by a configured or added source.
 func PutSource(ctx context.Context, b *bus.Bus, cfg config.Config, src config.Source, by string) error {
-	if err := CheckSource(src); err != nil {
+	if err := CheckSource(src, cfg.Ingest.FolderRoots); err != nil {
 		return err
 	}
 	all, err := Sources(ctx, b, cfg)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -70,6 +72,8 @@ func TestSourcesBucketDrivesIngest(t *testing.T) {
 	cfg.Fetch.Allow = []string{strings.TrimPrefix(site.URL, "http://")}
 	every := config.Duration(500 * time.Millisecond)
 	cfg.Sources = []config.Source{{Name: "configured", URL: site.URL + "/configured", Kind: "rss", Interval: every}}
+	radioRoot := t.TempDir()
+	cfg.Ingest.FolderRoots = []string{radioRoot}
 	r := &Runner{Config: cfg, Bus: b, Log: quietLog()}
 	p, err := r.NewPoller(ctx)
 	if err != nil {
@@ -119,6 +123,10 @@ func TestSourcesBucketDrivesIngest(t *testing.T) {
 		{config.Source{Name: "nohost", URL: "https:///feed", Kind: "rss"}, ErrBadSource, "http or https"},
 		{config.Source{Name: "video", URL: site.URL + "/v", Kind: "video"}, ErrBadSource, "kind"},
 		{config.Source{Name: "dir", URL: "transcripts/gao", Kind: "transcripts-dir"}, ErrBadSource, "absolute"},
+		{config.Source{Name: "etc", URL: "/etc", Kind: "transcripts-dir"}, ErrBadSource, "not under the allowed roots"},
+		{config.Source{Name: "up", URL: radioRoot + "/../elsewhere", Kind: "transcripts-dir"}, ErrBadSource, "clean path"},
+		{config.Source{Name: "<script>alert(1)</script>", URL: site.URL + "/s", Kind: "rss"}, ErrBadSource, "name"},
+		{config.Source{Name: "\"quoted\"", URL: site.URL + "/q", Kind: "rss"}, ErrBadSource, "name"},
 		{config.Source{Name: "neg", URL: site.URL + "/n", Kind: "rss", Interval: -1}, ErrBadSource, "interval"},
 		{config.Source{Name: "configured", URL: site.URL + "/other", Kind: "rss"}, ErrSourceExists, "named"},
 		{config.Source{Name: "radio bria", URL: site.URL + "/other", Kind: "rss"}, ErrSourceExists, "named"},
@@ -130,6 +138,20 @@ func TestSourcesBucketDrivesIngest(t *testing.T) {
 		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.says) {
 			t.Errorf("PutSource(%+v): %v, want %v saying %q", tc.src, err, tc.want, tc.says)
 		}
+	}
+	if err := os.MkdirAll(filepath.Join(radioRoot, "gao"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := PutSource(ctx, b, cfg, config.Source{Name: "Radio Gao (transcripts)", URL: filepath.Join(radioRoot, "gao"), Kind: "transcripts-dir"}, "admin-1"); err != nil {
+		t.Errorf("a folder under the roots: %v", err)
+	}
+	if err := DeleteSource(ctx, b, cfg, "Radio Gao (transcripts)"); err != nil {
+		t.Fatal(err)
+	}
+	noRoots := cfg
+	noRoots.Ingest.FolderRoots = nil
+	if err := PutSource(ctx, b, noRoots, config.Source{Name: "Radio Bria", URL: filepath.Join(radioRoot, "bria"), Kind: "transcripts-dir"}, "admin-1"); !errors.Is(err, ErrBadSource) || !strings.Contains(err.Error(), "folder_roots") {
+		t.Errorf("a folder with no roots configured: %v, want a refusal naming ingest.folder_roots", err)
 	}
 	if err := SetPaused(ctx, b, cfg, "nobody", true); !errors.Is(err, ErrNoSuchSource) {
 		t.Errorf("pause unknown source: %v", err)
