@@ -60,6 +60,9 @@ type SourceStatus struct {
 	LastErrorAt  time.Time `json:"last_error_at"`
 	ItemsLastDay int64     `json:"items_last_day"`
 	Failures     int       `json:"failures"`
+	// Capped says when the last poll held new items back by the
+	// per-source caps (they come in later polls).
+	Capped string `json:"capped,omitempty"`
 }
 
 // Sources lists the configured sources and their health.

@@ -25,7 +25,11 @@ type SourceHealth struct {
 	ItemsTotal          int64     `json:"items_total"`
 	Duplicates          int64     `json:"duplicates"`
 	NextPoll            time.Time `json:"next_poll,omitzero"`
-	RetryAfter          string    `json:"retry_after,omitempty"`
+	// Deferred is how many new items the last poll held back by the
+	// per-source caps; Capped says so in words.
+	Deferred   int    `json:"deferred,omitempty"`
+	Capped     string `json:"capped,omitempty"`
+	RetryAfter string `json:"retry_after,omitempty"`
 }
 
 // State is "ok", "failing", "paused-by-server" (a Retry-After is pending)

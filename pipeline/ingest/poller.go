@@ -41,6 +41,12 @@ type PollerOptions struct {
 	// TranscriptAttempts is how many polls retry a failing transcript
 	// before it is given up (default 3).
 	TranscriptAttempts int
+	// MaxPerPoll caps the new items one source publishes in one poll
+	// (default 500), MaxPerHour in any hour (default 2000). Items over
+	// either cap are not marked seen: the next poll offers them again, so
+	// a flooding feed is slowed, never lost, and cannot crowd out others.
+	MaxPerPoll int
+	MaxPerHour int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -95,6 +101,12 @@ func NewPoller(f *Fetcher, opts PollerOptions) *Poller {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.MaxPerPoll <= 0 {
+		opts.MaxPerPoll = 500
+	}
+	if opts.MaxPerHour <= 0 {
+		opts.MaxPerHour = 2000
 	}
 	return &Poller{
 		f: f, opts: opts, log: opts.Logger,
@@ -233,10 +245,13 @@ func jitter(d time.Duration, frac float64) time.Duration {
 
 // PollResult says what one poll of a source did.
 type PollResult struct {
-	Format      string
-	Entries     int // entries or files found
-	Published   int
-	Duplicates  int
+	Format     string
+	Entries    int // entries or files found
+	Published  int
+	Duplicates int
+	// Deferred counts new items held back by MaxPerPoll or MaxPerHour;
+	// they are offered again next poll.
+	Deferred    int
 	NotModified bool
 	Warnings    []string
 }
@@ -353,9 +368,9 @@ func (p *Poller) poll(ctx context.Context, src config.Source, publish PublishFun
 			errs = append(errs, err)
 		}
 	}
-	if len(errs) == 0 {
+	if len(errs) == 0 && res.Deferred == 0 {
 		// Only now is the document fully handled: a 304 next time must not
-		// hide an item whose publication failed.
+		// hide an item whose publication failed or was deferred.
 		p.mu.Lock()
 		p.validators[src.URL] = resp.Validators
 		p.mu.Unlock()
@@ -506,6 +521,13 @@ func (p *Poller) offer(ctx context.Context, it storage.Item, publish PublishFunc
 		p.log.Debug("ingest: duplicate of an item already published", "source", it.Source, "id", it.ID, "of", dupOf)
 		return nil
 	}
+	// A flooding source waits: over its caps, the item stays unseen.
+	if res.Published >= p.opts.MaxPerPoll ||
+		countSince(p.published[it.Source], now.Add(-time.Hour)) >= p.opts.MaxPerHour {
+		p.mu.Unlock()
+		res.Deferred++
+		return nil
+	}
 	// Reserve URL and hash so a concurrent source does not publish the
 	// same article; released if publication fails.
 	if u != "" {
@@ -576,6 +598,12 @@ func (p *Poller) record(src config.Source, at time.Time, res PollResult, status 
 	h.LastPoll = at
 	h.LastStatus = status
 	h.Duplicates += int64(res.Duplicates)
+	h.Deferred = res.Deferred
+	if res.Deferred > 0 {
+		h.Capped = fmt.Sprintf("%d new items deferred to the next poll: over the cap of %d per poll or %d per hour", res.Deferred, p.opts.MaxPerPoll, p.opts.MaxPerHour)
+	} else {
+		h.Capped = ""
+	}
 	if res.Format != "" {
 		h.Format = res.Format
 	}

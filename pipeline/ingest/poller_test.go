@@ -466,3 +466,68 @@ func TestPollerXXEIsNeverFetched(t *testing.T) {
 		}
 	}
 }
+
+// TestFloodingSourceIsCappedNotLost serves a feed of 1,200 new items: the
+// poller publishes at most MaxPerPoll per poll and MaxPerHour per hour,
+// says so in the source's health, keeps publishing another source, and
+// publishes every held-back item in later polls, none twice.
+func TestFloodingSourceIsCappedNotLost(t *testing.T) {
+	var rss strings.Builder
+	rss.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>flood</title><link>https://flood.example/</link>`)
+	for i := range 1200 {
+		fmt.Fprintf(&rss, `<item><title>Item %d about the market in Bria</title><link>https://flood.example/%d</link><guid>flood-%d</guid><description>Body %d of a long flood of posts.</description></item>`, i, i, i, i)
+	}
+	rss.WriteString(`</channel></rss>`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		if r.URL.Path == "/calm.rss" {
+			fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>calm</title><item><title>One calm item</title><guid>calm-1</guid><description>Nothing much.</description></item></channel></rss>`)
+			return
+		}
+		fmt.Fprint(w, rss.String())
+	}))
+	defer srv.Close()
+	now := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	var last ingest.SourceHealth
+	p := ingest.NewPoller(ingest.NewFetcher(testFetch(hostOf(srv))), ingest.PollerOptions{
+		MaxPerPoll: 500, MaxPerHour: 1000,
+		Now:      func() time.Time { return now },
+		OnHealth: func(h ingest.SourceHealth) {
+			if h.Source == "flood" {
+				last = h
+			}
+		},
+	})
+	sources := []config.Source{{Name: "flood", URL: srv.URL + "/flood.rss"}, {Name: "calm", URL: srv.URL + "/calm.rss"}}
+	s := &sink{}
+	ctx := context.Background()
+	for i, want := range []struct{ published, deferred int }{{500, 700}, {1000, 200}, {1000, 200}} {
+		if err := p.PollOnce(ctx, sources, s.publish); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(s.bySource()["flood"]); got != want.published || last.Deferred != want.deferred {
+			t.Fatalf("poll %d: %d published, %d deferred; want %d and %d", i+1, got, last.Deferred, want.published, want.deferred)
+		}
+		if !strings.Contains(last.Capped, "deferred") {
+			t.Fatalf("poll %d: health says %q, want the cap named", i+1, last.Capped)
+		}
+		now = now.Add(10 * time.Minute)
+	}
+	if got := len(s.bySource()["calm"]); got != 1 {
+		t.Fatalf("the calm source published %d items, want 1: a flood must not starve it", got)
+	}
+	now = now.Add(time.Hour)
+	if err := p.PollOnce(ctx, sources, s.publish); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(s.bySource()["flood"]); got != 1200 || last.Deferred != 0 || last.Capped != "" {
+		t.Fatalf("after an hour: %d published, %d deferred (%q); want all 1200 and none held", got, last.Deferred, last.Capped)
+	}
+	seen := map[string]bool{}
+	for _, it := range s.items {
+		if seen[it.ID] {
+			t.Fatalf("item %s published twice", it.ID)
+		}
+		seen[it.ID] = true
+	}
+}

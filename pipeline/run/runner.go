@@ -178,7 +178,9 @@ func (r *Runner) NewPoller(ctx context.Context) (*ingest.Poller, error) {
 	}
 	f := ingest.NewFetcher(r.Config.Fetch)
 	return ingest.NewPoller(f, ingest.PollerOptions{
-		Logger: r.Log,
+		Logger:     r.Log,
+		MaxPerPoll: r.Config.Ingest.MaxPerPoll,
+		MaxPerHour: r.Config.Ingest.MaxPerHour,
 		OnHealth: func(h ingest.SourceHealth) {
 			b, err := json.Marshal(h)
 			if err == nil {
