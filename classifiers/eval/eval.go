@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/veille-project/veille/classifiers"
 	"github.com/veille-project/veille/classifiers/transcript"
@@ -55,16 +56,48 @@ func LoadJSONL(path string) ([]Item, error) {
 		if strings.TrimSpace(sc.Text()) == "" {
 			continue
 		}
+		if !utf8.Valid(sc.Bytes()) {
+			return nil, fmt.Errorf("eval: %s:%d: invalid UTF-8", path, n)
+		}
 		var it Item
 		if err := json.Unmarshal(sc.Bytes(), &it); err != nil {
 			return nil, fmt.Errorf("eval: %s:%d: %w", path, n, err)
+		}
+		if it.ID == "" || it.Text == "" {
+			return nil, fmt.Errorf("eval: %s:%d: an item needs an id and a text", path, n)
+		}
+		for _, l := range it.Labels {
+			switch l.Stance {
+			case classifiers.StanceAssert, classifiers.StanceReport, classifiers.StanceDebunk:
+			default:
+				return nil, fmt.Errorf("eval: %s:%d: %s: unknown stance %q (want assert, report or debunk)", path, n, it.ID, l.Stance)
+			}
 		}
 		out = append(out, it)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("eval: read %s: %w", path, err)
 	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("eval: %s: no items", path)
+	}
 	return out, nil
+}
+
+// CheckNarratives names the first label whose narrative is not in ids.
+func CheckNarratives(items []Item, ids []string) error {
+	known := map[string]bool{}
+	for _, id := range ids {
+		known[id] = true
+	}
+	for _, it := range items {
+		for _, l := range it.Labels {
+			if !known[l.Narrative] {
+				return fmt.Errorf("eval: %s: unknown narrative %q (not in the catalog)", it.ID, l.Narrative)
+			}
+		}
+	}
+	return nil
 }
 
 // LoadTranscripts reads dir/labels.jsonl and the .vtt files it names; each

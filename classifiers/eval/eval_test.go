@@ -2,6 +2,7 @@ package eval_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,5 +92,30 @@ func TestDevCorpusMeetsTargets(t *testing.T) {
 	targets.Transcripts = 0.75 // guards regressions on the dev transcripts; not a release gate
 	for _, bad := range rep.Check(targets) {
 		t.Error("below target: " + bad)
+	}
+}
+
+func TestLoadRefusesWhatCannotBeScored(t *testing.T) {
+	for name, tc := range map[string]struct{ body, says string }{
+		"empty file":      {"", "no items"},
+		"unknown stance":  {`{"id":"x","lang":"en","text":"t","labels":[{"narrative":"foreign-occupation","stance":"maybe","evidence":["a b c"]}]}` + "\n", "unknown stance"},
+		"invalid UTF-8":   {"{\"id\":\"x\",\"lang\":\"en\",\"text\":\"h\xff\"}\n", "invalid UTF-8"},
+		"no text":         {`{"id":"x","lang":"en"}` + "\n", "needs an id and a text"},
+		"not JSON at all": {"hello\n", "invalid character"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "items.jsonl")
+			if err := os.WriteFile(p, []byte(tc.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := eval.LoadJSONL(p)
+			if err == nil || !strings.Contains(err.Error(), tc.says) {
+				t.Fatalf("LoadJSONL = %v, want an error saying %q", err, tc.says)
+			}
+		})
+	}
+	items := []eval.Item{{ID: "x", Labels: []eval.Label{{Narrative: "not-a-narrative", Stance: "assert"}}}}
+	if err := eval.CheckNarratives(items, []string{"foreign-occupation"}); err == nil || !strings.Contains(err.Error(), "not-a-narrative") {
+		t.Fatalf("CheckNarratives = %v, want the unknown narrative named", err)
 	}
 }

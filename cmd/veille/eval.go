@@ -40,6 +40,12 @@ func runEval(ctx context.Context, args []string) error {
 	model := fs.String("model", "", "model file from veille train (default: the built-in model; \"rules\": rules alone)")
 	threshold := fs.Float64("threshold", 0, "probability a flag needs (0: the model's own)")
 	layers := fs.Bool("layers", true, "also report rules alone and model alone, the reliability table and a threshold sweep")
+	t := eval.DefaultTargets
+	fs.Float64Var(&t.F1EnFr, "min-f1-enfr", t.F1EnFr, "with --check, minimum micro-F1 for en and fr")
+	fs.Float64Var(&t.F1Multi, "min-f1-other", t.F1Multi, "with --check, minimum micro-F1 for ar, sw, ln, sg")
+	fs.Float64Var(&t.StanceAcc, "min-stance", t.StanceAcc, "with --check, minimum stance accuracy")
+	fs.Float64Var(&t.MaxFPRate, "max-fp", t.MaxFPRate, "with --check, maximum share of unlabelled items flagged")
+	fs.Float64Var(&t.EvidenceOK, "min-evidence", t.EvidenceOK, "with --check, minimum share of evidence spans overlapping gold evidence")
 	gateTr := fs.Float64("transcripts-f1", 0, "with --check, minimum transcript micro-F1 over (file, narrative, stance); 0 = report only")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -64,6 +70,9 @@ func runEval(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	if err := eval.CheckNarratives(append(append([]eval.Item{}, items...), trs...), m.Rules().Catalog().IDs()); err != nil {
+		return err
+	}
 	if *layers && !*asJSON && m.Model() != nil {
 		if err := writeLayers(ctx, os.Stdout, m, items, trs); err != nil {
 			return err
@@ -84,7 +93,6 @@ func runEval(ctx context.Context, args []string) error {
 		rep.Write(os.Stdout, *misses)
 	}
 	if *check {
-		t := eval.DefaultTargets
 		t.Transcripts = *gateTr
 		if bad := rep.Check(t); len(bad) > 0 {
 			for _, b := range bad {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 )
 
@@ -54,7 +55,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	default:
-		fmt.Fprintf(os.Stderr, "veille %s: %v\n", c.name, err)
+		// Errors often start with the package of the same name ("eval:
+		// …"): say the command once.
+		fmt.Fprintf(os.Stderr, "veille %s: %s\n", c.name, strings.TrimPrefix(err.Error(), c.name+": "))
 		os.Exit(1)
 	}
 }

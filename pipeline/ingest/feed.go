@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -91,6 +92,20 @@ func ParseFeed(data []byte, contentType string, src config.Source, fetched time.
 	} else if !isValidUTF8(data) {
 		doc = bytes.ToValidUTF8(data, []byte("\uFFFD"))
 		warn = append(warn, "invalid UTF-8 bytes replaced")
+	}
+	if isJSON {
+		// Any JSON object is not a JSON Feed: it names its version or at
+		// least holds items (a chat export, say, does neither).
+		var head struct {
+			Version string          `json:"version"`
+			Items   json.RawMessage `json:"items"`
+		}
+		if err := json.Unmarshal(doc, &head); err != nil {
+			return nil, fmt.Errorf("ingest: %s: %w: JSON: %v", src.Name, ErrNotAFeed, err)
+		}
+		if !strings.Contains(head.Version, "jsonfeed.org/version/") && len(head.Items) == 0 {
+			return nil, fmt.Errorf("ingest: %s: %w: JSON without a JSON Feed version or items", src.Name, ErrNotAFeed)
+		}
 	}
 
 	gf, err := parseGofeed(doc)

@@ -284,3 +284,11 @@ func firstTitle(f *ingest.Feed) string {
 	}
 	return f.Entries[0].Item.Title
 }
+
+func TestJSONThatIsNoFeed(t *testing.T) {
+	export := `{"name":"Groupe Beni","type":"public_supergroup","id":1234,"messages":[{"id":1,"type":"message","date":"2026-03-01T10:00:00","text":"Bonjour"}]}`
+	_, err := ingest.ParseFeed([]byte(export), "application/json", config.Source{Name: "export"}, time.Now())
+	if !errors.Is(err, ingest.ErrNotAFeed) || !strings.Contains(err.Error(), "JSON Feed") {
+		t.Fatalf("a chat export parsed as a feed: %v, want ErrNotAFeed naming JSON Feed", err)
+	}
+}

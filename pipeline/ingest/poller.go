@@ -274,7 +274,7 @@ func (p *Poller) pollSource(ctx context.Context, src config.Source, publish Publ
 	p.mu.Unlock()
 	res, status, err := p.poll(ctx, src, publish)
 	if err != nil && ctx.Err() == nil && !strings.Contains(err.Error(), src.Name) {
-		err = fmt.Errorf("ingest: source %q: %w", src.Name, err)
+		err = &sourceError{src.Name, err}
 	}
 	delay := p.record(src, start, res, status, err, scheduled)
 	if err != nil && ctx.Err() == nil {
@@ -380,6 +380,19 @@ func (p *Poller) poll(ctx context.Context, src config.Source, publish PublishFun
 	}
 	return res, resp.StatusCode, nil
 }
+
+// sourceError names the source a poll failed for, once: "ingest: source
+// "x": GET …", not "ingest: source "x": ingest: GET …".
+type sourceError struct {
+	name string
+	err  error
+}
+
+func (e *sourceError) Error() string {
+	return fmt.Sprintf("ingest: source %q: %s", e.name, strings.TrimPrefix(e.err.Error(), "ingest: "))
+}
+
+func (e *sourceError) Unwrap() error { return e.err }
 
 // EntryErrors are failures of single entries (a transcript, a file) in a
 // poll that otherwise worked: they are reported in the health record but

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"mime"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -248,10 +250,7 @@ func parseTiming(l string) (start, end int64, ok bool) {
 	if !ok1 || !ok2 {
 		return 0, 0, false
 	}
-	if end < start {
-		end = start
-	}
-	return start, end, true
+	return start, end, true // a cue ending before it starts is refused by cueBuilder.add
 }
 
 var (
@@ -295,6 +294,10 @@ func (b *cueBuilder) add(line int, c storage.Cue) error {
 	if len(b.cues) >= MaxCues {
 		return fmt.Errorf("transcript: %s: line %d: more than %d cues: %w", b.format, line, MaxCues, ErrTooManyCues)
 	}
+	if c.End < c.Start {
+		b.skipped(line, fmt.Sprintf("cue ends (%dms) before it starts (%dms); skipped", c.End, c.Start))
+		return nil
+	}
 	b.cues = append(b.cues, c)
 	return nil
 }
@@ -305,8 +308,13 @@ func (b *cueBuilder) skipped(line int, why string) {
 	}
 }
 
-// finish joins the cue texts and sets each cue's offset.
+// finish puts the cues in time order, joins their texts and sets each
+// cue's offset.
 func (b *cueBuilder) finish() *Transcript {
+	if !slices.IsSortedFunc(b.cues, func(x, y storage.Cue) int { return cmp.Compare(x.Start, y.Start) }) {
+		slices.SortStableFunc(b.cues, func(x, y storage.Cue) int { return cmp.Compare(x.Start, y.Start) })
+		b.warn = append(b.warn, fmt.Sprintf("%s: cues out of time order; sorted by start", b.format))
+	}
 	var sb strings.Builder
 	for i := range b.cues {
 		if sb.Len()+1+len(b.cues[i].Text) > MaxTranscriptText {

@@ -107,8 +107,8 @@ func TestParseTranscriptTolerance(t *testing.T) {
 			[]storage.Cue{{Start: 1000, End: 2000, Speaker: "Jean Dupont", Text: "Oui"}}},
 		{"vtt bad cue skipped, good kept", "", "WEBVTT\n\n00:00:aa.000 --> 00:00:02.000\nmauvais\n\n00:00:03.000 --> 00:00:04.000\nbon\n",
 			[]storage.Cue{{Start: 3000, End: 4000, Text: "bon"}}},
-		{"vtt end before start clamped", "", "WEBVTT\n\n00:00:05.000 --> 00:00:04.000\nx\n",
-			[]storage.Cue{{Start: 5000, End: 5000, Text: "x"}}},
+		{"vtt end before start skipped", "", "WEBVTT\n\n00:00:05.000 --> 00:00:04.000\nx\n\n00:00:06.000 --> 00:00:07.000\ny\n",
+			[]storage.Cue{{Start: 6000, End: 7000, Text: "y"}}},
 		{"vtt utf-16 with BOM", "", string(utf16),
 			[]storage.Cue{{Start: 1000, End: 2000, Text: "Bonjour"}}},
 		{"srt without numbers, dot separator, no millis", "x.srt", "00:00:01 --> 00:00:02.5\nun\n\n00:00:03,000 --> 00:00:04,000\ndeux\n",
@@ -257,5 +257,23 @@ func TestRandomBytesAreNoTranscript(t *testing.T) {
 	}
 	if _, err := ingest.ParseTranscript([]byte("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nhello"), "dir/f.vtt"); err != nil {
 		t.Fatalf("a real VTT with a relative file name as hint: %v", err)
+	}
+}
+
+func TestVTTCuesBackwardsOrUnsorted(t *testing.T) {
+	vtt := "WEBVTT\n\n00:00:05.000 --> 00:00:07.000\n<v Host>second\n\n00:00:01.000 --> 00:00:03.000\n<v Host>first\n\n00:00:09.000 --> 00:00:08.000\n<v Caller>backwards\n"
+	tr, err := ingest.ParseTranscript([]byte(vtt), "text/vtt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Cues) != 2 || tr.Cues[0].Text != "first" || tr.Cues[1].Text != "second" {
+		t.Fatalf("cues %+v, want first then second, the backwards cue dropped", tr.Cues)
+	}
+	if tr.Text != "first\nsecond" || tr.Cues[1].Offset != len("first\n") {
+		t.Fatalf("text %q, offsets %d: want the sorted cues joined", tr.Text, tr.Cues[1].Offset)
+	}
+	w := strings.Join(tr.Warnings, "; ")
+	if !strings.Contains(w, "before it starts") || !strings.Contains(w, "sorted") {
+		t.Fatalf("warnings %q, want both repairs named", w)
 	}
 }
