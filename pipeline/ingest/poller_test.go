@@ -491,7 +491,7 @@ func TestFloodingSourceIsCappedNotLost(t *testing.T) {
 	var last ingest.SourceHealth
 	p := ingest.NewPoller(ingest.NewFetcher(testFetch(hostOf(srv))), ingest.PollerOptions{
 		MaxPerPoll: 500, MaxPerHour: 1000,
-		Now:      func() time.Time { return now },
+		Now: func() time.Time { return now },
 		OnHealth: func(h ingest.SourceHealth) {
 			if h.Source == "flood" {
 				last = h
