@@ -37,6 +37,26 @@ type Item struct {
 	Fetched     time.Time `json:"fetched"`
 }
 
+// IndexedText is the text an item is classified on, and so the one its
+// evidence offsets index: for an article with a title, the title, a
+// newline and the text (the headline often carries the claim); for a
+// transcript or an untitled item, the text. Classify, storage, pages, API
+// and export all use this one definition.
+func (it Item) IndexedText() string {
+	if off := it.TextOffset(); off > 0 {
+		return it.Title + "\n" + it.Text
+	}
+	return it.Text
+}
+
+// TextOffset is where Text starts inside IndexedText.
+func (it Item) TextOffset() int {
+	if it.Title != "" && it.Kind != "transcript" && len(it.Cues) == 0 {
+		return len(it.Title) + 1
+	}
+	return 0
+}
+
 // Evidence is a span of an item's text that carries a flag.
 type Evidence struct {
 	Start    int    `json:"start"`

@@ -75,7 +75,12 @@ func (a *app) apiItem(w http.ResponseWriter, r *http.Request, u *session) {
 	if d.Item.HTML != "" {
 		d.Item.HTML = a.policy.Sanitize(d.Item.HTML)
 	}
-	a.writeJSON(w, http.StatusOK, d)
+	// Evidence offsets index indexed_text (the title, a newline and the
+	// text for a titled article), served beside the item.
+	a.writeJSON(w, http.StatusOK, struct {
+		storage.ItemDetail
+		IndexedText string `json:"indexed_text"`
+	}{d, d.Item.IndexedText()})
 }
 
 type reviewRequest struct {

@@ -74,3 +74,21 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// splitSpans cuts spans over a title, a newline and a body (the body
+// starting at byte off) into title spans and body spans with body offsets.
+// off 0 means there is no title: every span is the body's.
+func splitSpans(spans []span, off int) (title, body []span) {
+	if off == 0 {
+		return nil, spans
+	}
+	for _, s := range spans {
+		if s.Start < off-1 {
+			title = append(title, span{Start: s.Start, End: min(s.End, off-1), Label: s.Label})
+		}
+		if s.End > off {
+			body = append(body, span{Start: max(s.Start, off) - off, End: s.End - off, Label: s.Label})
+		}
+	}
+	return title, body
+}

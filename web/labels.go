@@ -75,7 +75,8 @@ func (a *app) writeLabels(ctx context.Context, f storage.Filter, w io.Writer) er
 			return fmt.Errorf("web: labels: item %s: %w", id, err)
 		}
 		it := d.Item
-		line := labelLine{ID: it.ID, Lang: it.Lang, Kind: it.Kind, Mission: it.Mission, Source: it.Source, Text: it.Text, Labels: []label{}}
+		indexed := it.IndexedText() // the text evidence offsets index
+		line := labelLine{ID: it.ID, Lang: it.Lang, Kind: it.Kind, Mission: it.Mission, Source: it.Source, Text: indexed, Labels: []label{}}
 		for _, r := range e.flags {
 			if r.Decision != "confirm" && r.Decision != "needs_response" {
 				continue
@@ -83,8 +84,8 @@ func (a *app) writeLabels(ctx context.Context, f storage.Filter, w io.Writer) er
 			l := label{Narrative: r.Flag.Narrative, Stance: r.Flag.Stance, Evidence: []string{}}
 			for _, ev := range r.Flag.Evidence {
 				s := ev.Text
-				if s == "" && ev.Start >= 0 && ev.End <= len(it.Text) && ev.Start < ev.End {
-					s = it.Text[ev.Start:ev.End]
+				if s == "" && ev.Start >= 0 && ev.End <= len(indexed) && ev.Start < ev.End {
+					s = indexed[ev.Start:ev.End]
 				}
 				if s != "" {
 					l.Evidence = append(l.Evidence, s)

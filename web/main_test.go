@@ -110,7 +110,7 @@ func seed(ctx context.Context, st storage.Store, items []fixtureItem, suffix str
 			fl := storage.Flag{ItemID: it.ID, Narrative: f.Narrative, Stance: f.Stance, Score: 1, ClassifierVersion: "fixture",
 				Source: it.Source, Lang: it.Lang, Mission: it.Mission, Published: it.Published}
 			for _, ev := range f.Evidence {
-				i := strings.Index(it.Text, ev)
+				i := strings.Index(it.IndexedText(), ev) // offsets index the title, a newline and the text
 				if i < 0 {
 					return fmt.Errorf("item %s: evidence %q not in text", it.ID, ev)
 				}

@@ -219,14 +219,16 @@ func (a *app) queuePage(w http.ResponseWriter, r *http.Request, u *session) {
 }
 
 type itemView struct {
-	Item     storage.Item
-	Text     template.HTML
-	Original template.HTML
-	Flags    []flagView
-	Reviews  []storage.Review
-	Similar  []storage.SimilarRow
-	Saved    bool
-	Decs     []string
+	Item storage.Item
+	Text template.HTML
+	// TitleHTML is the title with the marks of spans that lie in it.
+	TitleHTML template.HTML
+	Original  template.HTML
+	Flags     []flagView
+	Reviews   []storage.Review
+	Similar   []storage.SimilarRow
+	Saved     bool
+	Decs      []string
 }
 
 type flagView struct {
@@ -268,11 +270,12 @@ func (a *app) itemPage(w http.ResponseWriter, r *http.Request, u *session) {
 	for _, f := range d.Flags {
 		fv := flagView{Flag: f, Title: a.narrTitle(f.Narrative, u.lang), Meaning: a.meaning(f.Narrative, u.lang),
 			Responses: a.responses(f.Narrative, u.lang, d.Item.Lang), Decision: latest[f.Narrative]}
+		indexed := d.Item.IndexedText()
 		for _, e := range f.Evidence {
 			spans = append(spans, span{Start: e.Start, End: e.End, Label: fv.Title})
 			ev := evidenceView{Text: e.Text}
-			if ev.Text == "" && e.Start >= 0 && e.End <= len(d.Item.Text) && e.Start < e.End {
-				ev.Text = d.Item.Text[e.Start:e.End]
+			if ev.Text == "" && e.Start >= 0 && e.End <= len(indexed) && e.Start < e.End {
+				ev.Text = indexed[e.Start:e.End]
 			}
 			if e.CueStart > 0 || e.CueEnd > 0 {
 				ev.Cue = clock(e.CueStart)
@@ -283,7 +286,12 @@ func (a *app) itemPage(w http.ResponseWriter, r *http.Request, u *session) {
 		narrs = append(narrs, f.Narrative)
 		v.Flags = append(v.Flags, fv)
 	}
-	v.Text = highlight(d.Item.Text, spans)
+	// Spans index the title, a newline and the text: the title's marks go
+	// on the heading, the rest shift onto the body.
+	off := d.Item.TextOffset()
+	titleSpans, bodySpans := splitSpans(spans, off)
+	v.TitleHTML = highlight(d.Item.Title, titleSpans)
+	v.Text = highlight(d.Item.Text, bodySpans)
 	if d.Item.HTML != "" {
 		v.Original = template.HTML(a.policy.Sanitize(d.Item.HTML))
 	}

@@ -933,3 +933,45 @@ func TestStaticListsNoDirectory(t *testing.T) {
 		}
 	}
 }
+
+// TestEvidenceIndexesTheServedText checks, for every fixture flag, that
+// the API's indexed_text[start:end] is the evidence and that the item page
+// marks exactly the evidence, in the title or in the body.
+func TestEvidenceIndexesTheServedText(t *testing.T) {
+	e := newEnv(t, nil)
+	c, _ := e.login("reviewer")
+	checked := 0
+	for _, fi := range fixture {
+		id := fi.ID
+		req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/items/"+id, nil)
+		req.Header.Set("Authorization", "Bearer "+e.tokens["reviewer"])
+		resp, err := e.client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			IndexedText string         `json:"indexed_text"`
+			Flags       []storage.Flag `json:"flags"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		_, page := e.get(c, "/items/"+id)
+		for _, f := range got.Flags {
+			for _, ev := range f.Evidence {
+				checked++
+				if ev.Start < 0 || ev.End > len(got.IndexedText) || got.IndexedText[ev.Start:ev.End] != ev.Text {
+					t.Errorf("%s: evidence [%d:%d] %q does not index indexed_text", id, ev.Start, ev.End, ev.Text)
+				}
+				if !strings.Contains(page, ">"+html.EscapeString(ev.Text)+"</mark>") {
+					t.Errorf("%s: the item page does not mark %q", id, ev.Text)
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no evidence checked")
+	}
+}

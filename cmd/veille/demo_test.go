@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/veille-project/veille/classifiers/catalog"
+	"github.com/veille-project/veille/classifiers/learn"
 	"github.com/veille-project/veille/classifiers/match"
 	"github.com/veille-project/veille/internal/testenv"
 	"github.com/veille-project/veille/pipeline/run"
@@ -77,16 +78,31 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	m, err := match.New(catalog.Default())
+	rules, err := match.New(catalog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := learn.Open(rules, "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	expect := map[string]int64{}
 	var total int64
+	spans := 0
 	for _, id := range first.IDs {
 		d, err := st.Item(ctx, id)
 		if err != nil {
 			t.Fatalf("item %s: %v", id, err)
+		}
+		// Every stored span indexes the one text spans index.
+		indexed := d.Item.IndexedText()
+		for _, f := range d.Flags {
+			for _, e := range f.Evidence {
+				spans++
+				if e.Start < 0 || e.End > len(indexed) || e.Start > e.End || indexed[e.Start:e.End] != e.Text {
+					t.Errorf("item %s, %s: evidence [%d:%d] %q does not index the item's text", id, f.Narrative, e.Start, e.End, e.Text)
+				}
+			}
 		}
 		res, err := m.Classify(ctx, run.DocOf(d.Item))
 		if err != nil {
@@ -96,6 +112,9 @@ func TestDemoEndToEnd(t *testing.T) {
 			expect[f.Narrative]++
 			total++
 		}
+	}
+	if spans == 0 {
+		t.Error("no evidence span stored for the demo")
 	}
 	if total != first.Totals.Flags {
 		t.Errorf("stored %d flags, the classifier finds %d in the stored items", first.Totals.Flags, total)

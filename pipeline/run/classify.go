@@ -247,11 +247,7 @@ func (c *Classify) one(ctx context.Context, m jetstream.Msg) classified {
 
 // DocOf turns a stored item into classifier input.
 func DocOf(it storage.Item) classifiers.Doc {
-	d := classifiers.Doc{ID: it.ID, Text: it.Text, Lang: it.Lang}
-	if it.Title != "" && it.Kind != "transcript" && len(it.Cues) == 0 {
-		// The headline often carries the claim; classify it with the body.
-		d.Text = it.Title + "\n" + it.Text
-	}
+	d := classifiers.Doc{ID: it.ID, Text: it.IndexedText(), Lang: it.Lang}
 	for _, c := range it.Cues {
 		d.Cues = append(d.Cues, classifiers.Cue{Start: c.Start, End: c.End, Speaker: c.Speaker, Offset: c.Offset, Text: c.Text})
 	}
@@ -259,7 +255,7 @@ func DocOf(it storage.Item) classifiers.Doc {
 }
 
 // FlagsOf turns a classifier result into storage rows for item it. Evidence
-// offsets are into the classified text (title + "\n" + text for articles).
+// offsets are into it.IndexedText().
 func FlagsOf(it storage.Item, res classifiers.Result, version string) []storage.Flag {
 	out := make([]storage.Flag, 0, len(res.Flags))
 	lang := it.Lang
