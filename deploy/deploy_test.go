@@ -593,10 +593,10 @@ func TestGrafanaDashboard(t *testing.T) {
 		t.Fatal(err)
 	}
 	reviews := []storage.Review{
-		{ItemID: "w0", Narrative: "weapons-to-armed-groups", Decision: storage.DecisionConfirm, At: now.Add(-50 * time.Minute)},
-		{ItemID: "w0", Narrative: "weapons-to-armed-groups", Decision: storage.DecisionNeedsResponse, At: now.Add(-40 * time.Minute)},
-		{ItemID: "w1", Narrative: "weapons-to-armed-groups", Decision: storage.DecisionNeedsResponse, At: now.Add(-30 * time.Minute)},
-		{ItemID: "o0", Narrative: "foreign-occupation", Decision: storage.DecisionFalsePositive, At: now.Add(-20 * time.Minute)},
+		{ItemID: "w0", Narrative: "weapons-to-armed-groups", Stance: "assert", Decision: storage.DecisionConfirm, At: now.Add(-50 * time.Minute)},
+		{ItemID: "w0", Narrative: "weapons-to-armed-groups", Stance: "assert", Decision: storage.DecisionNeedsResponse, At: now.Add(-40 * time.Minute)},
+		{ItemID: "w1", Narrative: "weapons-to-armed-groups", Stance: "assert", Decision: storage.DecisionNeedsResponse, At: now.Add(-30 * time.Minute)},
+		{ItemID: "o0", Narrative: "foreign-occupation", Stance: "assert", Decision: storage.DecisionFalsePositive, At: now.Add(-20 * time.Minute)},
 	}
 	if err := st.InsertReviews(ctx, reviews); err != nil {
 		t.Fatal(err)

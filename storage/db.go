@@ -458,7 +458,7 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-var reviewCols = []string{"id", "item_id", "narrative", "decision", "reviewer", "note", "at", "at_ms"}
+var reviewCols = []string{"id", "item_id", "narrative", "stance", "decision", "reviewer", "note", "at", "at_ms"}
 
 // Review decisions.
 const (
@@ -479,8 +479,8 @@ func (d *DB) InsertReviews(ctx context.Context, reviews []Review) error {
 	}
 	rows := make([][]any, len(reviews))
 	for i, r := range reviews {
-		if r.ItemID == "" || r.Narrative == "" {
-			return fmt.Errorf("%w: review %d has no item id or narrative", ErrBadQuery, i)
+		if r.ItemID == "" || r.Narrative == "" || r.Stance == "" {
+			return fmt.Errorf("%w: review %d has no item id, narrative or stance: a review decides one flag", ErrBadQuery, i)
 		}
 		switch r.Decision {
 		case DecisionConfirm, DecisionFalsePositive, DecisionNeedsResponse:
@@ -497,7 +497,7 @@ func (d *DB) InsertReviews(ctx context.Context, reviews []Review) error {
 		if ms < 0 {
 			ms = 0
 		}
-		rows[i] = []any{r.ID, r.ItemID, r.Narrative, r.Decision, r.Reviewer, r.Note, DBTime(r.At), uint64(ms)}
+		rows[i] = []any{r.ID, r.ItemID, r.Narrative, r.Stance, r.Decision, r.Reviewer, r.Note, DBTime(r.At), uint64(ms)}
 	}
 	if err := d.c.Insert(ctx, d.t("reviews"), reviewCols, rows); err != nil {
 		return fmt.Errorf("storage: insert %d reviews: %w", len(reviews), err)

@@ -91,22 +91,22 @@ func (d *DB) Item(ctx context.Context, id string) (ItemDetail, error) {
 	for _, r := range rows {
 		det.Flags = append(det.Flags, scanFlag(r))
 	}
-	rows, err = d.query(ctx, "SELECT id, item_id, narrative, decision, reviewer, note, at_ms FROM "+d.t("reviews")+
+	rows, err = d.query(ctx, "SELECT id, item_id, narrative, stance, decision, reviewer, note, at_ms FROM "+d.t("reviews")+
 		" FINAL WHERE item_id = "+Quote(id)+" ORDER BY at_ms, id")
 	if err != nil {
 		return ItemDetail{}, fmt.Errorf("storage: item %q: reviews: %w", id, err)
 	}
 	for _, r := range rows {
-		det.Reviews = append(det.Reviews, Review{ID: r[0], ItemID: r[1], Narrative: r[2], Decision: r[3], Reviewer: r[4], Note: r[5],
-			At: time.UnixMilli(parseInt(r[6])).UTC()})
+		det.Reviews = append(det.Reviews, Review{ID: r[0], ItemID: r[1], Narrative: r[2], Stance: r[3], Decision: r[4], Reviewer: r[5], Note: r[6],
+			At: time.UnixMilli(parseInt(r[7])).UTC()})
 	}
 	return det, nil
 }
 
-// latestReviews is the current decision per (item, narrative).
+// latestReviews is the current decision per flag (item, narrative, stance).
 func (d *DB) latestReviews() string {
-	return "SELECT item_id, narrative, argMax(decision, at_ms) AS decision, argMax(reviewer, at_ms) AS reviewer, max(at_ms) AS decided_ms FROM " +
-		d.t("reviews") + " FINAL GROUP BY item_id, narrative"
+	return "SELECT item_id, narrative, stance, argMax(decision, at_ms) AS decision, argMax(reviewer, at_ms) AS reviewer, max(at_ms) AS decided_ms FROM " +
+		d.t("reviews") + " FINAL GROUP BY item_id, narrative, stance"
 }
 
 // Queue lists flags newest first with the latest decision on each.
@@ -127,7 +127,7 @@ func (d *DB) Queue(ctx context.Context, q QueueQuery) ([]QueueRow, error) {
 	// Joins are nested, one per level, and use USING: the form every
 	// supported ClickHouse version reads alike.
 	inner := "SELECT " + flagSelect + ", decision, reviewer, decided_ms FROM (SELECT " + flagSelect + " FROM " + d.t("flags") + " FINAL" + and(q.Filter.where()) +
-		") AS f ANY LEFT JOIN (" + d.latestReviews() + ") AS r USING (item_id, narrative)" + and(decision) +
+		") AS f ANY LEFT JOIN (" + d.latestReviews() + ") AS r USING (item_id, narrative, stance)" + and(decision) +
 		" ORDER BY published DESC, item_id, narrative, stance LIMIT " + strconv.Itoa(offset) + ", " + strconv.Itoa(limit)
 	sql := "SELECT " + flagSelect + ", decision, reviewer, decided_ms, title, url FROM (" + inner + ") AS q ANY LEFT JOIN (SELECT id AS item_id, title, url FROM " +
 		d.t("items") + " FINAL) AS i USING (item_id) ORDER BY published DESC, item_id, narrative, stance"

@@ -47,8 +47,14 @@ type migration struct {
 	version int
 	name    string
 	stmts   []string
+	// columns are added after stmts when missing (ADD COLUMN IF NOT EXISTS
+	// is not in every supported engine, so the check is made here).
+	columns []column
 	only    func(caps) bool
 }
+
+// column is one column a migration adds to a table.
+type column struct{ table, name, def string }
 
 // migrations returns the schema history; {db} is the database and {lc} the
 // type of short repeated strings (LowCardinality(String) where stable).
@@ -147,7 +153,38 @@ func migrations() []migration {
 		stmts: []string{
 			`CREATE TABLE IF NOT EXISTS {db}.item_ids (h UInt64) ENGINE = Set SETTINGS persistent = 0`,
 		},
+	}, {
+		version: 3,
+		name:    "reviews per flag",
+		// A decision is about one flag, (item, narrative, stance): a
+		// transcript's "asserts" and "debunks" flags of one narrative are
+		// decided apart. Rows from before carry stance ''.
+		columns: []column{{"reviews", "stance", "String DEFAULT ''"}},
 	}}
+}
+
+// addColumn adds c unless the table has it; a process that lost the race
+// to add it finds it there afterwards.
+func (d *DB) addColumn(ctx context.Context, c column) error {
+	has := func() (bool, error) {
+		rows, err := d.query(ctx, "SELECT count() FROM system.columns WHERE database = "+Quote(d.db)+
+			" AND table = "+Quote(c.table)+" AND name = "+Quote(c.name))
+		if err != nil {
+			return false, fmt.Errorf("look up column %s.%s: %w", c.table, c.name, err)
+		}
+		return len(rows) == 1 && len(rows[0]) == 1 && rows[0][0] != "0", nil
+	}
+	if ok, err := has(); err != nil || ok {
+		return err
+	}
+	err := d.c.Exec(ctx, "ALTER TABLE "+d.t(c.table)+" ADD COLUMN "+c.name+" "+c.def)
+	if err != nil {
+		if ok, herr := has(); herr == nil && ok {
+			return nil
+		}
+		return fmt.Errorf("add column %s.%s: %w", c.table, c.name, err)
+	}
+	return nil
 }
 
 // SchemaVersion is the latest migration's version.
@@ -191,6 +228,14 @@ func (d *DB) Migrate(ctx context.Context) error {
 			}
 			if err := d.c.Exec(ctx, d.expand(stmt)); err != nil {
 				return fmt.Errorf("storage: migration %d (%s) statement %d: %w", m.version, m.name, i+1, err)
+			}
+		}
+		for _, c := range m.columns {
+			if m.only != nil && !m.only(d.caps) {
+				break
+			}
+			if err := d.addColumn(ctx, c); err != nil {
+				return fmt.Errorf("storage: migration %d (%s): %w", m.version, m.name, err)
 			}
 		}
 		row := []any{uint32(m.version), m.name, DBTime(time.Now())}

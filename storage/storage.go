@@ -86,13 +86,16 @@ type Flag struct {
 // Review is one decision a reviewer took on a flag. Reviews are append-only:
 // the latest per (item, narrative) is the current state.
 type Review struct {
-	ID        string    `json:"id"`
-	ItemID    string    `json:"item_id"`
-	Narrative string    `json:"narrative"`
-	Decision  string    `json:"decision"` // confirm | false_positive | needs_response
-	Reviewer  string    `json:"reviewer"`
-	Note      string    `json:"note"`
-	At        time.Time `json:"at"`
+	ID        string `json:"id"`
+	ItemID    string `json:"item_id"`
+	Narrative string `json:"narrative"`
+	// Stance names the flag decided on with Narrative ("" in reviews
+	// stored before decisions were per flag).
+	Stance   string    `json:"stance"`
+	Decision string    `json:"decision"` // confirm | false_positive | needs_response
+	Reviewer string    `json:"reviewer"`
+	Note     string    `json:"note"`
+	At       time.Time `json:"at"`
 }
 
 // Writer is what the pipeline's store stage needs.

@@ -92,7 +92,7 @@ type QueueRow struct {
 	URL       string    `json:"url"`
 	Decision  string    `json:"decision"`
 	Reviewer  string    `json:"reviewer"`
-	DecidedAt time.Time `json:"decided_at"`
+	DecidedAt time.Time `json:"decided_at,omitzero"` // absent while undecided
 }
 
 // TrendQuery counts flags grouped by some of: narrative, day, hour, mission,

@@ -86,6 +86,7 @@ func (a *app) apiItem(w http.ResponseWriter, r *http.Request, u *session) {
 type reviewRequest struct {
 	ItemID    string `json:"item_id"`
 	Narrative string `json:"narrative"`
+	Stance    string `json:"stance"` // needed when the item has flags of several stances for the narrative
 	Decision  string `json:"decision"`
 	Note      string `json:"note"`
 }
@@ -96,7 +97,7 @@ func (a *app) apiReview(w http.ResponseWriter, r *http.Request, u *session) {
 		a.jsonError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	rv, err := a.review(r.Context(), u, req.ItemID, req.Narrative, req.Decision, strings.TrimSpace(req.Note))
+	rv, err := a.review(r.Context(), u, req.ItemID, req.Narrative, req.Stance, req.Decision, strings.TrimSpace(req.Note))
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		a.jsonError(w, http.StatusNotFound, fmt.Sprintf("no flag for narrative %q on item %q", req.Narrative, req.ItemID))
@@ -308,5 +309,35 @@ func (a *app) apiUserRevoke(w http.ResponseWriter, r *http.Request, u *session) 
 	default:
 		a.log.Info("user revoked", "user", r.PathValue("name"), "by", u.user.Name)
 		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+type missedRequest struct {
+	Narrative string `json:"narrative"`
+	Stance    string `json:"stance"`
+	Evidence  string `json:"evidence"` // an exact excerpt of the item's indexed_text
+	Note      string `json:"note"`
+}
+
+// apiMissed adds a flag the classifier missed (POST /api/v1/items/{id}/flags).
+func (a *app) apiMissed(w http.ResponseWriter, r *http.Request, u *session) {
+	var req missedRequest
+	if err := a.decode(w, r, &req); err != nil {
+		a.jsonError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	fl, err := a.addMissed(r.Context(), u, r.PathValue("id"), req.Narrative, req.Stance, req.Evidence, strings.TrimSpace(req.Note))
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		a.jsonError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, errFlagExists):
+		a.jsonError(w, http.StatusConflict, err.Error())
+	case errors.Is(err, errInvalidReview):
+		a.jsonError(w, http.StatusBadRequest, err.Error())
+	case err != nil:
+		a.log.Error("missed flag failed", "err", err)
+		a.jsonError(w, http.StatusInternalServerError, "storing the flag failed")
+	default:
+		a.writeJSON(w, http.StatusCreated, fl)
 	}
 }

@@ -229,6 +229,9 @@ type itemView struct {
 	Similar   []storage.SimilarRow
 	Saved     bool
 	Decs      []string
+	// Narratives and MissedError serve the form that adds a missed flag.
+	Narratives  []option
+	MissedError string
 }
 
 type flagView struct {
@@ -263,13 +266,15 @@ func (a *app) itemPage(w http.ResponseWriter, r *http.Request, u *session) {
 		a.pageError(w, r, u, http.StatusInternalServerError, "err_internal")
 		return
 	}
-	v := itemView{Item: d.Item, Reviews: d.Reviews, Saved: r.URL.Query().Get("saved") == "1", Decs: decisions}
+	v := itemView{Item: d.Item, Reviews: d.Reviews, Saved: r.URL.Query().Get("saved") == "1", Decs: decisions,
+		MissedError: r.URL.Query().Get("missed_error")}
+	v.Narratives = a.narrativeOptions(u.lang)
 	latest := latestDecisions(d.Reviews)
 	var spans []span
 	var narrs, terms []string
 	for _, f := range d.Flags {
 		fv := flagView{Flag: f, Title: a.narrTitle(f.Narrative, u.lang), Meaning: a.meaning(f.Narrative, u.lang),
-			Responses: a.responses(f.Narrative, u.lang, d.Item.Lang), Decision: latest[f.Narrative]}
+			Responses: a.responses(f.Narrative, u.lang, d.Item.Lang), Decision: latest[flagKey(f.Narrative, f.Stance)]}
 		indexed := d.Item.IndexedText()
 		for _, e := range f.Evidence {
 			spans = append(spans, span{Start: e.Start, End: e.End, Label: fv.Title})
@@ -309,18 +314,22 @@ func (a *app) itemPage(w http.ResponseWriter, r *http.Request, u *session) {
 	a.render(w, r, u, http.StatusOK, "item", "item_title", v)
 }
 
-// latestDecisions maps each narrative to its latest decision.
+// latestDecisions maps each flag (narrative and stance) to its latest
+// decision.
 func latestDecisions(reviews []storage.Review) map[string]string {
 	out := map[string]string{}
 	at := map[string]time.Time{}
 	for _, rv := range reviews {
-		if t, ok := at[rv.Narrative]; !ok || !rv.At.Before(t) {
-			at[rv.Narrative] = rv.At
-			out[rv.Narrative] = rv.Decision
+		k := flagKey(rv.Narrative, rv.Stance)
+		if t, ok := at[k]; !ok || !rv.At.Before(t) {
+			at[k] = rv.At
+			out[k] = rv.Decision
 		}
 	}
 	return out
 }
+
+func flagKey(narrative, stance string) string { return narrative + "/" + stance }
 
 func (a *app) meaning(id, lang string) string {
 	if m := a.opt.Catalog.Meaning(id, lang); m != "" {
@@ -366,8 +375,9 @@ var (
 	errBadDecision   = fmt.Errorf("%w: decision must be confirm, false_positive or needs_response", errInvalidReview)
 )
 
-// review validates and stores one decision.
-func (a *app) review(ctx context.Context, u *session, itemID, narrative, decision, note string) (storage.Review, error) {
+// review validates and stores one decision on one flag. stance may be
+// left empty when the item has a single flag of that narrative.
+func (a *app) review(ctx context.Context, u *session, itemID, narrative, stance, decision, note string) (storage.Review, error) {
 	if !contains(decisions, decision) {
 		return storage.Review{}, errBadDecision
 	}
@@ -378,28 +388,106 @@ func (a *app) review(ctx context.Context, u *session, itemID, narrative, decisio
 	if err != nil {
 		return storage.Review{}, err
 	}
-	found := false
+	var stances []string
 	for _, f := range d.Flags {
-		found = found || f.Narrative == narrative
+		if f.Narrative == narrative && (stance == "" || f.Stance == stance) {
+			stances = append(stances, f.Stance)
+		}
 	}
-	if !found {
+	switch {
+	case len(stances) == 0 && stance != "":
+		return storage.Review{}, fmt.Errorf("%w: item %s has no %s flag for narrative %q", storage.ErrNotFound, itemID, stance, narrative)
+	case len(stances) == 0:
 		return storage.Review{}, fmt.Errorf("%w: item %s has no flag for narrative %q", storage.ErrNotFound, itemID, narrative)
+	case len(stances) > 1:
+		return storage.Review{}, fmt.Errorf("%w: item %s has %s flags for narrative %q: say which stance", errInvalidReview, itemID, strings.Join(stances, " and "), narrative)
 	}
+	stance = stances[0]
 	id, err := newSecret("")
 	if err != nil {
 		return storage.Review{}, err
 	}
-	rv := storage.Review{ID: id[:22], ItemID: itemID, Narrative: narrative, Decision: decision, Reviewer: u.user.Name, Note: note, At: a.now().UTC()}
+	rv := storage.Review{ID: id[:22], ItemID: itemID, Narrative: narrative, Stance: stance, Decision: decision, Reviewer: u.user.Name, Note: note, At: a.now().UTC()}
 	if err := a.store.InsertReviews(ctx, []storage.Review{rv}); err != nil {
 		return storage.Review{}, fmt.Errorf("web: store review: %w", err)
 	}
-	a.log.Info("review", "item", itemID, "narrative", narrative, "decision", decision, "reviewer", u.user.Name)
+	a.log.Info("review", "item", itemID, "narrative", narrative, "stance", stance, "decision", decision, "reviewer", u.user.Name)
 	return rv, nil
+}
+
+// errFlagExists: the flag a reviewer would add is already there.
+var errFlagExists = errors.New("flag exists")
+
+// addMissed stores a flag the classifier missed, as a reviewer saw it: the
+// flag (classifier version "review/<reviewer>", score 1, its evidence
+// located in the item's indexed text) and a confirming review. Trends then
+// count it and the labelled export carries it.
+func (a *app) addMissed(ctx context.Context, u *session, itemID, narrative, stance, evidence, note string) (storage.Flag, error) {
+	if !contains(a.opt.Catalog.IDs(), narrative) {
+		return storage.Flag{}, fmt.Errorf("%w: unknown narrative %q", errInvalidReview, narrative)
+	}
+	switch stance {
+	case "assert", "report", "debunk":
+	default:
+		return storage.Flag{}, fmt.Errorf("%w: stance must be assert, report or debunk", errInvalidReview)
+	}
+	evidence = strings.TrimSpace(evidence)
+	if n := len(strings.Fields(evidence)); n < 2 || len(evidence) > 2000 {
+		return storage.Flag{}, fmt.Errorf("%w: evidence: copy at least two words of the text that carry the claim", errInvalidReview)
+	}
+	if len(note) > 2000 {
+		return storage.Flag{}, fmt.Errorf("%w: note over 2000 bytes", errInvalidReview)
+	}
+	d, err := a.loadItem(ctx, itemID)
+	if err != nil {
+		return storage.Flag{}, err
+	}
+	for _, f := range d.Flags {
+		if f.Narrative == narrative && f.Stance == stance {
+			return storage.Flag{}, fmt.Errorf("%w: item %s already has this flag: confirm it instead", errFlagExists, itemID)
+		}
+	}
+	indexed := d.Item.IndexedText()
+	start := strings.Index(indexed, evidence)
+	if start < 0 {
+		return storage.Flag{}, fmt.Errorf("%w: evidence: %q is not in the item's text (copy it exactly)", errInvalidReview, evidence)
+	}
+	it := d.Item
+	fl := storage.Flag{ItemID: it.ID, Narrative: narrative, Stance: stance, Score: 1,
+		Evidence:          []storage.Evidence{{Start: start, End: start + len(evidence), Text: evidence}},
+		ClassifierVersion: "review/" + u.user.Name, Source: it.Source, Lang: it.Lang, Mission: it.Mission, Published: it.Published}
+	if err := a.store.InsertFlags(ctx, []storage.Flag{fl}); err != nil {
+		return storage.Flag{}, fmt.Errorf("web: store missed flag: %w", err)
+	}
+	if note == "" {
+		note = "added: missed by the classifier"
+	}
+	if _, err := a.review(ctx, u, itemID, narrative, stance, storage.DecisionConfirm, note); err != nil {
+		return storage.Flag{}, err
+	}
+	a.log.Info("missed flag added", "item", itemID, "narrative", narrative, "stance", stance, "reviewer", u.user.Name)
+	return fl, nil
+}
+
+func (a *app) missedSubmit(w http.ResponseWriter, r *http.Request, u *session) {
+	id := r.PathValue("id")
+	_, err := a.addMissed(r.Context(), u, id, r.PostFormValue("narrative"), r.PostFormValue("stance"), r.PostFormValue("evidence"), strings.TrimSpace(r.PostFormValue("note")))
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		a.pageError(w, r, u, http.StatusNotFound, "err_not_found")
+	case errors.Is(err, errInvalidReview), errors.Is(err, errFlagExists):
+		http.Redirect(w, r, "/items/"+url.PathEscape(id)+"?missed_error="+url.QueryEscape(strings.TrimPrefix(err.Error(), "invalid review: "))+"#missed", http.StatusSeeOther)
+	case err != nil:
+		a.log.Error("missed flag failed", "err", err)
+		a.pageError(w, r, u, http.StatusInternalServerError, "err_internal")
+	default:
+		http.Redirect(w, r, "/items/"+url.PathEscape(id)+"?saved=1#flags", http.StatusSeeOther)
+	}
 }
 
 func (a *app) reviewSubmit(w http.ResponseWriter, r *http.Request, u *session) {
 	id := r.PathValue("id")
-	_, err := a.review(r.Context(), u, id, r.PostFormValue("narrative"), r.PostFormValue("decision"), strings.TrimSpace(r.PostFormValue("note")))
+	_, err := a.review(r.Context(), u, id, r.PostFormValue("narrative"), r.PostFormValue("stance"), r.PostFormValue("decision"), strings.TrimSpace(r.PostFormValue("note")))
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		a.pageError(w, r, u, http.StatusNotFound, "err_not_found")

@@ -252,6 +252,7 @@ func (a *app) routeTable() []route {
 		{method: "GET", pattern: "/queue", roles: rolesReview, h: a.queuePage},
 		{method: "GET", pattern: "/items/{id}", roles: rolesReview, h: a.itemPage},
 		{method: "POST", pattern: "/items/{id}/review", roles: rolesReview, h: a.reviewSubmit},
+		{method: "POST", pattern: "/items/{id}/missed", roles: rolesReview, h: a.missedSubmit},
 		{method: "GET", pattern: "/labels.jsonl", roles: rolesReview, h: a.labelsDownload},
 
 		{method: "GET", pattern: "/check", roles: rolesRadio, h: a.checkPage},
@@ -280,6 +281,7 @@ func (a *app) routeTable() []route {
 		{method: "GET", pattern: "/api/v1/flags", api: true, roles: rolesReview, h: a.apiFlags},
 		{method: "GET", pattern: "/api/v1/items/{id}", api: true, roles: rolesReview, h: a.apiItem},
 		{method: "POST", pattern: "/api/v1/reviews", api: true, roles: rolesReview, h: a.apiReview},
+		{method: "POST", pattern: "/api/v1/items/{id}/flags", api: true, roles: rolesReview, h: a.apiMissed},
 		{method: "GET", pattern: "/api/v1/labels", api: true, roles: rolesReview, h: a.apiLabels},
 		{method: "POST", pattern: "/api/v1/check", api: true, roles: rolesRadio, h: a.apiCheck},
 		{method: "GET", pattern: "/api/v1/trends", api: true, roles: rolesAnalyst, h: a.apiTrends},

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/veille-project/veille/storage"
 	"github.com/veille-project/veille/web"
@@ -973,5 +974,104 @@ func TestEvidenceIndexesTheServedText(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatal("no evidence checked")
+	}
+}
+
+// TestDecisionsArePerFlag decides the "asserts" and "debunks" flags of one
+// narrative on one transcript apart, then adds a flag the classifier
+// missed: each flag keeps its own decision in the page, the API and the
+// labelled export.
+func TestDecisionsArePerFlag(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	id := "t-perflag" + randomSuffix()
+	text := "Un auditeur dit que les casques bleus livrent des armes aux rebelles. L'invité répond que c'est faux, aucune livraison n'a eu lieu. Il parle aussi des écoles fermées à Kidal."
+	it := storage.Item{ID: id, ContentHash: id, Source: "radio-gao", Kind: "transcript", Lang: "fr", Mission: "MINUSMA", Text: text,
+		Published: testNow.Add(-2 * time.Hour), Fetched: testNow.Add(-time.Hour)}
+	if err := testStore.InsertItems(ctx, []storage.Item{it}); err != nil {
+		t.Fatal(err)
+	}
+	flag := func(stance, ev string) storage.Flag {
+		i := strings.Index(text, ev)
+		return storage.Flag{ItemID: id, Narrative: "weapons-to-armed-groups", Stance: stance, Score: 0.9, ClassifierVersion: "fixture",
+			Source: it.Source, Lang: "fr", Mission: "MINUSMA", Published: it.Published,
+			Evidence: []storage.Evidence{{Start: i, End: i + len(ev), Text: ev}}}
+	}
+	if err := testStore.InsertFlags(ctx, []storage.Flag{flag("assert", "les casques bleus livrent des armes aux rebelles"), flag("debunk", "c'est faux, aucune livraison n'a eu lieu")}); err != nil {
+		t.Fatal(err)
+	}
+	tok := e.tokens["reviewer"]
+	review := func(stance, decision string) int {
+		resp, _ := e.api("POST", "/api/v1/reviews", tok, map[string]string{"item_id": id, "narrative": "weapons-to-armed-groups", "stance": stance, "decision": decision})
+		return resp.StatusCode
+	}
+	if got := review("", "confirm"); got != http.StatusBadRequest {
+		t.Fatalf("a review naming no stance on an item with two: status %d, want 400", got)
+	}
+	if got := review("assert", "confirm"); got != http.StatusOK && got != http.StatusCreated {
+		t.Fatalf("confirm the asserts flag: status %d", got)
+	}
+	if got := review("debunk", "false_positive"); got != http.StatusOK && got != http.StatusCreated {
+		t.Fatalf("reject the debunks flag: status %d", got)
+	}
+	rows, err := testStore.Queue(ctx, storage.QueueQuery{Filter: storage.Filter{Narratives: []string{"weapons-to-armed-groups"}}, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range rows {
+		if r.Flag.ItemID == id {
+			got[r.Flag.Stance] = r.Decision
+		}
+	}
+	if got["assert"] != "confirm" || got["debunk"] != "false_positive" {
+		t.Fatalf("decisions per flag %v, want assert confirmed and debunk a false positive", got)
+	}
+	c, _ := e.login("reviewer")
+	_, page := e.get(c, "/items/"+id)
+	if !strings.Contains(page, `dec confirm`) || !strings.Contains(page, `dec false_positive`) {
+		t.Fatal("the item page does not show both decisions")
+	}
+
+	// A flag the classifier missed, added through the API.
+	resp, body := e.api("POST", "/api/v1/items/"+id+"/flags", tok, map[string]string{"narrative": "abandonment-of-civilians", "stance": "assert", "evidence": "no such words in this text"})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("evidence not in the text: status %d (%s), want 400", resp.StatusCode, body)
+	}
+	resp, body = e.api("POST", "/api/v1/items/"+id+"/flags", tok, map[string]string{"narrative": "weapons-to-armed-groups", "stance": "assert", "evidence": "les casques bleus livrent des armes"})
+	if resp.StatusCode != http.StatusConflict {
+		t.Fatalf("a flag that exists: status %d (%s), want 409", resp.StatusCode, body)
+	}
+	resp, body = e.api("POST", "/api/v1/items/"+id+"/flags", tok, map[string]string{"narrative": "foreign-occupation", "stance": "report", "evidence": "Il parle aussi des écoles fermées à Kidal"})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("add a missed flag: status %d (%s), want 201", resp.StatusCode, body)
+	}
+	d, err := testStore.Item(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var added *storage.Flag
+	for i, f := range d.Flags {
+		if f.Narrative == "foreign-occupation" {
+			added = &d.Flags[i]
+		}
+	}
+	if added == nil || !strings.HasPrefix(added.ClassifierVersion, "review/") || text[added.Evidence[0].Start:added.Evidence[0].End] != "Il parle aussi des écoles fermées à Kidal" {
+		t.Fatalf("added flag %+v, want a reviewer's flag whose evidence indexes the text", added)
+	}
+	resp, body = e.api("GET", "/api/v1/labels?narrative=", tok, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("labels: %d", resp.StatusCode)
+	}
+	found := false
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.Contains(line, `"id":"`+id+`"`) {
+			found = strings.Contains(line, `"narrative":"foreign-occupation","stance":"report"`) &&
+				strings.Contains(line, `"narrative":"weapons-to-armed-groups","stance":"assert"`) &&
+				!strings.Contains(line, `"stance":"debunk"`)
+		}
+	}
+	if !found {
+		t.Fatal("the labelled export lacks the item with its confirmed and added flags (and only those)")
 	}
 }

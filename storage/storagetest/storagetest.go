@@ -124,7 +124,7 @@ func testItemRoundTrip(t *testing.T, open Open) {
 	f2 := sampleFlag(it, "un-steals-minerals", "debunk")
 	f2.Evidence, f2.Entities = nil, nil
 	must(t, s.InsertFlags(c, []storage.Flag{f2, f1}))
-	r := storage.Review{ID: "r1", ItemID: it.ID, Narrative: f1.Narrative, Decision: storage.DecisionConfirm,
+	r := storage.Review{ID: "r1", ItemID: it.ID, Narrative: f1.Narrative, Stance: f1.Stance, Decision: storage.DecisionConfirm,
 		Reviewer: "amina", Note: "vu", At: base.Add(48*time.Hour + 250*time.Millisecond)}
 	must(t, s.InsertReviews(c, []storage.Review{r}))
 
@@ -142,7 +142,7 @@ func testItemRoundTrip(t *testing.T, open Open) {
 	if !reflect.DeepEqual(got.Flags, wantFlags) {
 		t.Fatalf("Flags:\n got %+v\nwant %+v", got.Flags, wantFlags)
 	}
-	if len(got.Reviews) != 1 || got.Reviews[0] != (storage.Review{ID: "r1", ItemID: it.ID, Narrative: f1.Narrative,
+	if len(got.Reviews) != 1 || got.Reviews[0] != (storage.Review{ID: "r1", ItemID: it.ID, Narrative: f1.Narrative, Stance: "assert",
 		Decision: "confirm", Reviewer: "amina", Note: "vu", At: r.At.UTC()}) {
 		t.Fatalf("Reviews = %+v", got.Reviews)
 	}
@@ -510,7 +510,7 @@ func testIdempotent(t *testing.T, open Open) {
 		}
 	}
 	// Reviews retried with the same id count once.
-	r := storage.Review{ID: "rev-1", ItemID: changed.ItemID, Narrative: changed.Narrative, Decision: storage.DecisionConfirm, Reviewer: "x", At: base}
+	r := storage.Review{ID: "rev-1", ItemID: changed.ItemID, Narrative: changed.Narrative, Stance: changed.Stance, Decision: storage.DecisionConfirm, Reviewer: "x", At: base}
 	must(t, s.InsertReviews(c, []storage.Review{r}))
 	must(t, s.InsertReviews(c, []storage.Review{r, r}))
 	tot, err := s.Counts(c)
@@ -569,9 +569,11 @@ func testQueue(t *testing.T, open Open) {
 	must(t, s.InsertFlags(c, flags))
 	at := base.Add(100 * time.Hour)
 	must(t, s.InsertReviews(c, []storage.Review{
-		{ID: "a", ItemID: "q1", Narrative: "arms-rebels", Decision: storage.DecisionConfirm, Reviewer: "ann", At: at},
-		{ID: "b", ItemID: "q1", Narrative: "arms-rebels", Decision: storage.DecisionFalsePositive, Reviewer: "bob", At: at.Add(time.Millisecond)},
-		{ID: "c", ItemID: "q4", Narrative: "arms-rebels", Decision: storage.DecisionNeedsResponse, Reviewer: "cat", At: at},
+		{ID: "a", ItemID: "q1", Narrative: "arms-rebels", Stance: "assert", Decision: storage.DecisionConfirm, Reviewer: "ann", At: at},
+		{ID: "b", ItemID: "q1", Narrative: "arms-rebels", Stance: "assert", Decision: storage.DecisionFalsePositive, Reviewer: "bob", At: at.Add(time.Millisecond)},
+		{ID: "c", ItemID: "q4", Narrative: "arms-rebels", Stance: "assert", Decision: storage.DecisionNeedsResponse, Reviewer: "cat", At: at},
+		// A decision on another stance of the narrative is not this flag's.
+		{ID: "d", ItemID: "q3", Narrative: "arms-rebels", Stance: "debunk", Decision: storage.DecisionConfirm, Reviewer: "dan", At: at},
 	}))
 	all, err := s.Queue(c, storage.QueueQuery{})
 	must(t, err)
