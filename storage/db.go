@@ -526,8 +526,8 @@ func (d *DB) PutUser(ctx context.Context, u User) error {
 	if u.Created.IsZero() {
 		u.Created = time.Now()
 	}
-	row := []any{u.Name, u.Role, u.Lang, bool8(u.Disabled), DBTime(u.Created), version()}
-	if err := d.c.Insert(ctx, d.t("users"), []string{"name", "role", "lang", "disabled", "created", "ver"}, [][]any{row}); err != nil {
+	row := []any{u.Name, u.Role, u.Lang, u.ResponseLang, u.Mission, bool8(u.Disabled), DBTime(u.Created), version()}
+	if err := d.c.Insert(ctx, d.t("users"), []string{"name", "role", "lang", "response_lang", "mission", "disabled", "created", "ver"}, [][]any{row}); err != nil {
 		return fmt.Errorf("storage: put user %q: %w", u.Name, err)
 	}
 	return nil
@@ -535,13 +535,13 @@ func (d *DB) PutUser(ctx context.Context, u User) error {
 
 // Users lists users by name.
 func (d *DB) Users(ctx context.Context) ([]User, error) {
-	rows, err := d.query(ctx, "SELECT name, role, lang, disabled, created FROM "+d.t("users")+" FINAL ORDER BY name")
+	rows, err := d.query(ctx, "SELECT name, role, lang, response_lang, mission, disabled, created FROM "+d.t("users")+" FINAL ORDER BY name")
 	if err != nil {
 		return nil, fmt.Errorf("storage: users: %w", err)
 	}
 	out := make([]User, len(rows))
 	for i, r := range rows {
-		out[i] = User{Name: r[0], Role: r[1], Lang: r[2], Disabled: r[3] == "1", Created: parseTime(r[4])}
+		out[i] = User{Name: r[0], Role: r[1], Lang: r[2], ResponseLang: r[3], Mission: r[4], Disabled: r[5] == "1", Created: parseTime(r[6])}
 	}
 	return out, nil
 }

@@ -289,9 +289,9 @@ func SortRising(rows []RisingRow) {
 
 // Spread says when a narrative was first and last seen since a time, in all
 // and per source and language (earliest first).
-func (d *DB) Spread(ctx context.Context, narrative string, since time.Time) (SpreadReport, error) {
+func (d *DB) Spread(ctx context.Context, narrative string, since time.Time, missions ...string) (SpreadReport, error) {
 	rep := SpreadReport{Narrative: narrative}
-	f := Filter{Since: since, Narratives: []string{narrative}}
+	f := Filter{Since: since, Narratives: []string{narrative}, Missions: missions}
 	rows, err := d.query(ctx, "SELECT source, lang, min(published) AS first, max(published) AS last, count() AS n FROM "+
 		d.t("flags")+" FINAL"+and(f.where())+" GROUP BY source, lang ORDER BY first, source, lang")
 	if err != nil {
@@ -328,6 +328,9 @@ func (d *DB) Similar(ctx context.Context, q SimilarQuery) ([]SimilarRow, error) 
 	var conds []string
 	if len(q.Narratives) > 0 {
 		conds = append(conds, "narrative IN "+QuoteList(q.Narratives))
+	}
+	if len(q.Missions) > 0 {
+		conds = append(conds, "mission IN "+QuoteList(q.Missions))
 	}
 	shared := "0"
 	if len(terms) > 0 {

@@ -160,6 +160,10 @@ func migrations() []migration {
 		// transcript's "asserts" and "debunks" flags of one narrative are
 		// decided apart. Rows from before carry stance ''.
 		columns: []column{{"reviews", "stance", "String DEFAULT ''"}},
+	}, {
+		version: 4,
+		name:    "users' response language and mission",
+		columns: []column{{"users", "response_lang", "String DEFAULT ''"}, {"users", "mission", "String DEFAULT ''"}},
 	}}
 }
 

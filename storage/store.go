@@ -25,7 +25,9 @@ type Store interface {
 
 	Trends(ctx context.Context, q TrendQuery) (Table, error)
 	Rising(ctx context.Context, q RisingQuery) ([]RisingRow, error)
-	Spread(ctx context.Context, narrative string, since time.Time) (SpreadReport, error)
+	// Spread says where and when a narrative was seen since a time, in
+	// the given missions (none: all).
+	Spread(ctx context.Context, narrative string, since time.Time, missions ...string) (SpreadReport, error)
 	Similar(ctx context.Context, q SimilarQuery) ([]SimilarRow, error)
 	// Export writes the rows of a trend query as csv, jsonl or parquet.
 	Export(ctx context.Context, q TrendQuery, format string, w io.Writer) error
@@ -150,6 +152,7 @@ type SpreadRow struct {
 type SimilarQuery struct {
 	Narratives []string
 	Terms      []string
+	Missions   []string // none: any mission
 	Limit      int
 }
 
@@ -174,9 +177,14 @@ const (
 
 // User is a person or a service that uses the web app or the API.
 type User struct {
-	Name     string    `json:"name"`
-	Role     string    `json:"role"`
-	Lang     string    `json:"lang"` // interface language
+	Name string `json:"name"`
+	Role string `json:"role"`
+	Lang string `json:"lang"` // interface language: en or fr
+	// ResponseLang is the language of the response lines a radio station
+	// reads on air: any of en, fr, ar, sw, ln, sg ("" : the rumour's).
+	ResponseLang string `json:"response_lang,omitempty"`
+	// Mission is the station's own mission, the default for its checks.
+	Mission  string    `json:"mission,omitempty"`
 	Disabled bool      `json:"disabled"`
 	Created  time.Time `json:"created"`
 }

@@ -124,8 +124,9 @@ func (a *app) apiLabels(w http.ResponseWriter, r *http.Request, u *session) {
 }
 
 type checkRequest struct {
-	Text string `json:"text"`
-	Lang string `json:"lang"`
+	Text    string `json:"text"`
+	Lang    string `json:"lang"`
+	Mission string `json:"mission"` // default: named in the text, else the station's
 }
 
 func (a *app) apiCheck(w http.ResponseWriter, r *http.Request, u *session) {
@@ -134,7 +135,7 @@ func (a *app) apiCheck(w http.ResponseWriter, r *http.Request, u *session) {
 		a.jsonError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	res, err := a.check(r.Context(), u, req.Text, req.Lang)
+	res, err := a.check(r.Context(), u, req.Text, req.Lang, req.Mission)
 	switch {
 	case errors.Is(err, errRateCheck):
 		w.Header().Set("Retry-After", "60")
@@ -268,9 +269,12 @@ func (a *app) apiUsers(w http.ResponseWriter, r *http.Request, u *session) {
 }
 
 type userRequest struct {
-	Name string `json:"name"`
-	Role string `json:"role"`
-	Lang string `json:"lang"`
+	Name         string `json:"name"`
+	Role         string `json:"role"`
+	Lang         string `json:"lang"`          // the user's language, any of the six
+	UILang       string `json:"ui_lang"`       // en or fr (default: lang if it is one, else fr)
+	ResponseLang string `json:"response_lang"` // default: lang
+	Mission      string `json:"mission"`
 }
 
 func (a *app) apiUserAdd(w http.ResponseWriter, r *http.Request, u *session) {
@@ -279,11 +283,11 @@ func (a *app) apiUserAdd(w http.ResponseWriter, r *http.Request, u *session) {
 		a.jsonError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	nu, secret, err := CreateUser(r.Context(), a.store, req.Name, req.Role, req.Lang, a.now())
+	nu, secret, err := CreateUserWith(r.Context(), a.store, NewUser{Name: req.Name, Role: req.Role, Lang: req.Lang, UILang: req.UILang, ResponseLang: req.ResponseLang, Mission: req.Mission}, a.now())
 	switch {
 	case errors.Is(err, ErrUserExists):
 		a.jsonError(w, http.StatusConflict, err.Error())
-	case errors.Is(err, ErrBadName), errors.Is(err, ErrBadRole):
+	case errors.Is(err, ErrBadName), errors.Is(err, ErrBadRole), errors.Is(err, ErrBadLang), errors.Is(err, ErrBadMission):
 		a.jsonError(w, http.StatusBadRequest, err.Error())
 	case err != nil:
 		a.log.Error("user add failed", "err", err)

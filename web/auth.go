@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/veille-project/veille/classifiers/mission"
 	"github.com/veille-project/veille/storage"
 )
 
@@ -75,23 +76,75 @@ func FindUser(ctx context.Context, st storage.Store, name string) (storage.User,
 }
 
 // CreateUser stores a new user and issues its first API token, returning
-// the token's secret: the only time it is ever seen in clear.
+// the token's secret: the only time it is ever seen in clear. lang is the
+// user's language, any of the six: it is the language of the response
+// lines; the interface is lang when it is English or French, else French.
 func CreateUser(ctx context.Context, st storage.Store, name, role, lang string, now time.Time) (storage.User, string, error) {
+	return CreateUserWith(ctx, st, NewUser{Name: name, Role: role, Lang: lang}, now)
+}
+
+// NewUser is what an admin says of a user to create.
+type NewUser struct {
+	Name, Role string
+	// Lang is the user's language (en, fr, ar, sw, ln, sg).
+	Lang string
+	// UILang is the interface language (en or fr; default Lang when it is
+	// one of them, else fr).
+	UILang string
+	// ResponseLang is the language of the response lines (default Lang).
+	ResponseLang string
+	// Mission is the station's own mission (default none).
+	Mission string
+}
+
+// Errors of CreateUserWith besides ErrBadName and ErrBadRole.
+var (
+	ErrBadLang    = errors.New("unknown language")
+	ErrBadMission = errors.New("unknown mission")
+)
+
+// CreateUserWith is CreateUser with every setting.
+func CreateUserWith(ctx context.Context, st storage.Store, nu NewUser, now time.Time) (storage.User, string, error) {
+	name, role := nu.Name, nu.Role
 	if !nameRE.MatchString(name) {
 		return storage.User{}, "", fmt.Errorf("%w: %q (want lower-case letters, digits, '.', '_' or '-', at most 64)", ErrBadName, name)
 	}
 	if !ValidRole(role) {
 		return storage.User{}, "", fmt.Errorf("%w: %q (want admin, reviewer, radio or analyst)", ErrBadRole, role)
 	}
-	if _, ok := messages[lang]; !ok {
+	lang := nu.Lang
+	if lang == "" {
 		lang = "en"
+	}
+	if !contains(languages, lang) {
+		return storage.User{}, "", fmt.Errorf("%w: %q (want en, fr, ar, sw, ln or sg)", ErrBadLang, lang)
+	}
+	ui := nu.UILang
+	if ui == "" {
+		ui = "fr"
+		if _, ok := messages[lang]; ok {
+			ui = lang
+		}
+	}
+	if _, ok := messages[ui]; !ok {
+		return storage.User{}, "", fmt.Errorf("%w: interface language %q (want en or fr)", ErrBadLang, ui)
+	}
+	resp := nu.ResponseLang
+	if resp == "" {
+		resp = lang
+	}
+	if !contains(languages, resp) {
+		return storage.User{}, "", fmt.Errorf("%w: response language %q (want en, fr, ar, sw, ln or sg)", ErrBadLang, resp)
+	}
+	if nu.Mission != "" && !contains(mission.All, nu.Mission) {
+		return storage.User{}, "", fmt.Errorf("%w: %q (want one of %s)", ErrBadMission, nu.Mission, strings.Join(mission.All, ", "))
 	}
 	if _, err := FindUser(ctx, st, name); err == nil {
 		return storage.User{}, "", fmt.Errorf("%w: %q", ErrUserExists, name)
 	} else if !errors.Is(err, ErrNoSuchUser) {
 		return storage.User{}, "", err
 	}
-	u := storage.User{Name: name, Role: role, Lang: lang, Created: now.UTC()}
+	u := storage.User{Name: name, Role: role, Lang: ui, ResponseLang: resp, Mission: nu.Mission, Created: now.UTC()}
 	if err := st.PutUser(ctx, u); err != nil {
 		return storage.User{}, "", fmt.Errorf("web: store user %q: %w", name, err)
 	}

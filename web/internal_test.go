@@ -206,3 +206,30 @@ func FuzzSafeNext(f *testing.F) {
 		}
 	})
 }
+
+func TestPlainRumour(t *testing.T) {
+	for _, tc := range []struct{ in, want, evidence string }{
+		{"Les casques bleus vendent\ndes armes aux M23", "Les casques bleus vendent des armes aux M23", "vendent\ndes armes"},
+		{"   \n  MONUSCO vend des armes  ", "MONUSCO vend des armes", "vend des armes"},
+		{"<p>Les <b>casques bleus</b> livrent</p><p>des armes &amp; des munitions</p>", "Les casques bleus livrent\ndes armes & des munitions", "casques bleus</b> livrent"},
+		{"Ligne un.\n\nLigne deux.", "Ligne un.\nLigne deux.", "Ligne deux"},
+		{"caf&eacute; &nbsp;noir", "café noir", "noir"},
+	} {
+		p := plainRumour(tc.in)
+		if p.Plain != tc.want {
+			t.Errorf("plainRumour(%q) = %q, want %q", tc.in, p.Plain, tc.want)
+			continue
+		}
+		// A span of the plain text maps back onto the pasted words.
+		i := strings.Index(tc.in, tc.evidence)
+		plainEv := plainRumour(tc.evidence).Plain
+		j := strings.Index(p.Plain, plainEv)
+		if j < 0 {
+			t.Fatalf("%q not in %q", plainEv, p.Plain)
+		}
+		s, e := p.Span(j, j+len(plainEv))
+		if s != i || e != i+len(tc.evidence) {
+			t.Errorf("%q: span of %q maps to [%d:%d] %q, want [%d:%d]", tc.in, plainEv, s, e, tc.in[s:e], i, i+len(tc.evidence))
+		}
+	}
+}

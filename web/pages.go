@@ -15,6 +15,7 @@ import (
 	"unicode"
 
 	"github.com/veille-project/veille/classifiers"
+	"github.com/veille-project/veille/classifiers/mission"
 	"github.com/veille-project/veille/storage"
 )
 
@@ -314,6 +315,25 @@ func (a *app) itemPage(w http.ResponseWriter, r *http.Request, u *session) {
 	a.render(w, r, u, http.StatusOK, "item", "item_title", v)
 }
 
+// languageNames are the languages Veille reads, each in its own words.
+var languageNames = map[string]string{"fr": "Français", "en": "English", "ar": "العربية", "sw": "Kiswahili", "ln": "Lingála", "sg": "Sängö"}
+
+// LanguageName is a language's name in that language (the code when unknown).
+func LanguageName(code string) string {
+	if n, ok := languageNames[code]; ok {
+		return n
+	}
+	return code
+}
+
+func languageOptions(codes []string) []option {
+	out := make([]option, len(codes))
+	for i, c := range codes {
+		out[i] = option{Value: c, Label: LanguageName(c)}
+	}
+	return out
+}
+
 // latestDecisions maps each flag (narrative and stance) to its latest
 // decision.
 func latestDecisions(reviews []storage.Review) map[string]string {
@@ -515,22 +535,24 @@ func (a *app) labelsDownload(w http.ResponseWriter, r *http.Request, u *session)
 }
 
 type checkView struct {
-	Text    string
-	Lang    string
-	Langs   []string
-	Done    bool
-	Result  *checkResult
-	Error   string
-	Checked template.HTML
+	Text     string
+	Lang     string
+	Mission  string
+	Langs    []option
+	Missions []string
+	Done     bool
+	Result   *checkResult
+	Error    string
+	Checked  template.HTML
 }
 
 func (a *app) checkPage(w http.ResponseWriter, r *http.Request, u *session) {
-	a.render(w, r, u, http.StatusOK, "check", "check_title", checkView{Langs: languages})
+	a.render(w, r, u, http.StatusOK, "check", "check_title", checkView{Langs: languageOptions(languages), Missions: mission.All, Mission: u.user.Mission})
 }
 
 func (a *app) checkSubmit(w http.ResponseWriter, r *http.Request, u *session) {
-	v := checkView{Langs: languages, Text: r.PostFormValue("text"), Lang: r.PostFormValue("lang")}
-	res, err := a.check(r.Context(), u, v.Text, v.Lang)
+	v := checkView{Langs: languageOptions(languages), Missions: mission.All, Text: r.PostFormValue("text"), Lang: r.PostFormValue("lang"), Mission: r.PostFormValue("mission")}
+	res, err := a.check(r.Context(), u, v.Text, v.Lang, v.Mission)
 	status := http.StatusOK
 	switch {
 	case errors.Is(err, errRateCheck):
@@ -718,7 +740,9 @@ func (a *app) catalogPage(w http.ResponseWriter, r *http.Request, u *session) {
 type usersView struct {
 	Users    []storage.User
 	Roles    []string
-	Langs    []string
+	Langs    []option // the six languages, by name
+	UILangs  []option
+	Missions []string
 	NewName  string
 	NewToken string
 	Error    string
@@ -727,7 +751,8 @@ type usersView struct {
 func (a *app) usersView(ctx context.Context) (usersView, error) {
 	users, err := a.store.Users(ctx)
 	sort.Slice(users, func(i, j int) bool { return users[i].Name < users[j].Name })
-	return usersView{Users: users, Roles: []string{storage.RoleReviewer, storage.RoleRadio, storage.RoleAnalyst, storage.RoleAdmin}, Langs: languages}, err
+	return usersView{Users: users, Roles: []string{storage.RoleReviewer, storage.RoleRadio, storage.RoleAnalyst, storage.RoleAdmin},
+		Langs: languageOptions(languages), UILangs: languageOptions([]string{"fr", "en"}), Missions: mission.All}, err
 }
 
 func (a *app) usersPage(w http.ResponseWriter, r *http.Request, u *session) {
@@ -742,14 +767,15 @@ func (a *app) usersPage(w http.ResponseWriter, r *http.Request, u *session) {
 
 func (a *app) usersAdd(w http.ResponseWriter, r *http.Request, u *session) {
 	name := strings.TrimSpace(r.PostFormValue("name"))
-	nu, secret, err := CreateUser(r.Context(), a.store, name, r.PostFormValue("role"), r.PostFormValue("lang"), a.now())
+	nu, secret, err := CreateUserWith(r.Context(), a.store, NewUser{Name: name, Role: r.PostFormValue("role"), Lang: r.PostFormValue("lang"),
+		UILang: r.PostFormValue("ui_lang"), Mission: r.PostFormValue("mission")}, a.now())
 	status := http.StatusOK
 	v, verr := a.usersView(r.Context())
 	if verr != nil {
 		a.log.Error("users failed", "err", verr)
 	}
 	switch {
-	case errors.Is(err, ErrBadName), errors.Is(err, ErrBadRole), errors.Is(err, ErrUserExists):
+	case errors.Is(err, ErrBadName), errors.Is(err, ErrBadRole), errors.Is(err, ErrUserExists), errors.Is(err, ErrBadLang), errors.Is(err, ErrBadMission):
 		status, v.Error = http.StatusBadRequest, err.Error()
 	case err != nil:
 		a.log.Error("user add failed", "err", err)

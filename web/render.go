@@ -38,6 +38,9 @@ type langLink struct {
 // T translates a message key into the page's language.
 func (p page) T(key string, args ...any) string { return tr(p.Lang, key, args...) }
 
+// LangName is a language's name in that language ("sw" → "Kiswahili").
+func (p page) LangName(code string) string { return LanguageName(code) }
+
 // Date formats a time for display, UTC.
 func (p page) Date(t time.Time) string {
 	if t.IsZero() {

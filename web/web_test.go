@@ -1075,3 +1075,74 @@ func TestDecisionsArePerFlag(t *testing.T) {
 		t.Fatal("the labelled export lacks the item with its confirmed and added flags (and only those)")
 	}
 }
+
+// TestRumourCheckAsAStationWouldUseIt checks as a Swahili-speaking station
+// of MONUSCO would: a rumour pasted with a line break in mid-sentence is
+// still found, its evidence indexes the text as pasted, the response lines
+// are in the station's language and say so, and spread is counted for the
+// mission the rumour names.
+func TestRumourCheckAsAStationWouldUseIt(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	name := "radio-beni" + strings.ReplaceAll(randomSuffix(), "-", "")
+	_, tok, err := web.CreateUserWith(ctx, testStore, web.NewUser{Name: name, Role: storage.RoleRadio, Lang: "sw", Mission: "MINUSCA"}, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := testStore.Users(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		if u.Name == name && (u.ResponseLang != "sw" || u.Lang != "fr" || u.Mission != "MINUSCA") {
+			t.Fatalf("a Swahili station stored as %+v, want responses in sw, interface fr, mission MINUSCA", u)
+		}
+	}
+	rumour := "  Wananchi wa Beni: walinda amani wa MONUSCO wanawapa\nwaasi wa M23 silaha usiku.  "
+	resp, body := e.api("POST", "/api/v1/check", tok, map[string]string{"text": rumour})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("check: %d %s", resp.StatusCode, body)
+	}
+	var res struct {
+		RL    string `json:"response_lang"`
+		RF    string `json:"response_from"`
+		M     string `json:"mission"`
+		MF    string `json:"mission_from"`
+		Flags []struct {
+			Narrative string
+			Evidence  []struct {
+				Start, End int
+				Text       string
+			}
+			Responses []string
+		}
+	}
+	if err := json.Unmarshal(body, &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Flags) == 0 || res.Flags[0].Narrative != weapons {
+		t.Fatalf("flags %+v, want the weapons narrative despite the line break", res.Flags)
+	}
+	for _, ev := range res.Flags[0].Evidence {
+		if rumour[ev.Start:ev.End] != ev.Text {
+			t.Fatalf("evidence [%d:%d] %q does not index the rumour as pasted", ev.Start, ev.End, ev.Text)
+		}
+	}
+	if want := testCat.Responses(weapons, "sw"); len(want) > 0 {
+		if res.RL != "sw" || res.RF != "station" || res.Flags[0].Responses[0] != want[0] {
+			t.Fatalf("responses in %q (%s): %q; want the Swahili lines, the station's language", res.RL, res.RF, res.Flags[0].Responses)
+		}
+	}
+	if res.M != "MONUSCO" || res.MF != "text" {
+		t.Fatalf("mission %q from %q, want MONUSCO named in the rumour (over the station's MINUSCA)", res.M, res.MF)
+	}
+	// Chosen by the station, the mission wins over the text.
+	_, body = e.api("POST", "/api/v1/check", tok, map[string]string{"text": rumour, "mission": "UNMISS"})
+	if err := json.Unmarshal(body, &res); err != nil || res.M != "UNMISS" || res.MF != "chosen" {
+		t.Fatalf("mission %q from %q (%v), want UNMISS, chosen", res.M, res.MF, err)
+	}
+	// A language the interface lacks is refused by name, not stored as English.
+	if _, _, err := web.CreateUserWith(ctx, testStore, web.NewUser{Name: name + "x", Role: storage.RoleRadio, Lang: "xx"}, testNow); !errors.Is(err, web.ErrBadLang) {
+		t.Fatalf("unknown language: %v, want ErrBadLang", err)
+	}
+}

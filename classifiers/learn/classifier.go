@@ -164,6 +164,13 @@ func (c *Classifier) Classify(ctx context.Context, doc classifiers.Doc) (classif
 		}
 		out = append(out, f)
 	}
+	// Narratives the model was not trained on (an analyst's, a promoted
+	// rumour's) are the rules' alone.
+	for _, f := range rules.Flags {
+		if !slices.Contains(m.Narratives, f.Narrative) {
+			out = append(out, f)
+		}
+	}
 	if len(out) <= cap(res.Flags) {
 		// The rules' slice has room: reuse it rather than allocate.
 		res.Flags = append(res.Flags[:0], out...)

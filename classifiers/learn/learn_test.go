@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/veille-project/veille/classifiers"
@@ -175,5 +177,35 @@ func TestOpenRefusesAModelForAnotherCatalog(t *testing.T) {
 	c, err := learn.Open(matcher(t), "rules", 0)
 	if err != nil || c.Model() != nil {
 		t.Fatalf("Open(rules) = %v, %v; want a rules-only classifier", c, err)
+	}
+}
+
+// TestNarrativesTheModelDoesNotKnowKeepTheirRuleFlags adds a narrative to
+// the catalog, as an analyst or a promoted rumour does: the model was not
+// trained on it, and the rules' flag for it comes through.
+func TestNarrativesTheModelDoesNotKnowKeepTheirRuleFlags(t *testing.T) {
+	cat, err := catalog.LoadDir(filepath.Join("..", "..", "testdata", "catalog-example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := match.New(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := learn.Open(m, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := classifiers.Doc{Text: "MINUSCA is buying up all the diesel in Bangui to cause a shortage", Lang: "en"}
+	rules, err := m.Classify(context.Background(), doc)
+	if err != nil || len(rules.Flags) == 0 {
+		t.Fatalf("the catalog example's rule does not fire: %v %+v", err, rules)
+	}
+	res, err := c.Classify(context.Background(), doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(res.Flags, func(f classifiers.Flag) bool { return f.Narrative == rules.Flags[0].Narrative }) {
+		t.Fatalf("flags %+v lack the rules' %s", res.Flags, rules.Flags[0].Narrative)
 	}
 }

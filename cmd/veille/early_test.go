@@ -49,7 +49,7 @@ func TestEarlyWarningPromotion(t *testing.T) {
 	}
 	items := readEarlyItems(t, r)
 	for _, it := range items {
-		res, err := r.Matcher.Classify(ctx, run.DocOf(it))
+		res, err := r.Classifier.Classify(ctx, run.DocOf(it))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +160,7 @@ func TestEarlyWarningPromotion(t *testing.T) {
 		{ID: "early-next-fr", Lang: "fr", Text: "Au marché de Berberati, des vendeuses répètent que la MINUSCA veut remplacer le franc CFA par des billets bleus."},
 		{ID: "early-next-en", Lang: "en", Text: "Street vendors in Bouar now say MINUSCA wants to swap the CFA franc for blue banknotes."},
 	} {
-		for who, m := range map[string]classifiers.Classifier{"promoting process": r.Matcher, "other process": other.Matcher} {
+		for who, m := range map[string]classifiers.Classifier{"promoting process": r.Classifier, "other process": other.Classifier} {
 			res, err := m.Classify(ctx, run.DocOf(next))
 			if err != nil {
 				t.Fatal(err)

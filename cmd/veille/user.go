@@ -22,7 +22,7 @@ func init() {
 	})
 }
 
-const userUsage = `veille user add --name NAME --role admin|reviewer|radio|analyst [--lang fr]
+const userUsage = `veille user add --name NAME --role admin|reviewer|radio|analyst [--lang fr|en|ar|sw|ln|sg] [--ui fr|en] [--mission MONUSCO]
 veille user list
 veille user revoke --name NAME
 (each takes --config veille.yaml)`
@@ -35,7 +35,9 @@ func runUser(ctx context.Context, args []string) error {
 	cfgPath := fs.String("config", "veille.yaml", "configuration file")
 	name := fs.String("name", "", "user name (lower-case letters, digits, . _ -)")
 	role := fs.String("role", "", "role: admin, reviewer, radio or analyst")
-	lang := fs.String("lang", "en", "interface and response-line language: en, fr, ar, sw, ln, sg")
+	lang := fs.String("lang", "en", "the user's language, for response lines: en, fr, ar, sw, ln, sg")
+	ui := fs.String("ui", "", "interface language, en or fr (default: --lang when it is one of them, else fr)")
+	mission := fs.String("mission", "", "a station's own mission, the default of its rumour checks (MINUSMA, MINUSCA, MONUSCO, UNMISS, UNIFIL, UNISFA)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -53,11 +55,12 @@ func runUser(ctx context.Context, args []string) error {
 		if *name == "" || *role == "" {
 			return fmt.Errorf("%w: %s", errUsage, userUsage)
 		}
-		u, secret, err := web.CreateUser(ctx, st, *name, *role, *lang, time.Now())
+		u, secret, err := web.CreateUserWith(ctx, st, web.NewUser{Name: *name, Role: *role, Lang: *lang, UILang: *ui, Mission: *mission}, time.Now())
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "user %s (%s, %s) created; its token is shown once, keep it safe:\n", u.Name, u.Role, u.Lang)
+		fmt.Fprintf(os.Stderr, "user %s (%s; interface %s, response lines %s) created; its token is shown once, keep it safe:\n",
+			u.Name, u.Role, u.Lang, u.ResponseLang)
 		fmt.Println(secret)
 		return nil
 	case "list":
@@ -82,13 +85,13 @@ func runUser(ctx context.Context, args []string) error {
 
 func printUsers(users []storage.User) error {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tROLE\tLANG\tSTATE\tCREATED")
+	fmt.Fprintln(tw, "NAME\tROLE\tINTERFACE\tRESPONSES\tMISSION\tSTATE\tCREATED")
 	for _, u := range users {
 		state := "active"
 		if u.Disabled {
 			state = "revoked"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, u.Lang, state, u.Created.UTC().Format(time.DateOnly))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, u.Lang, or(u.ResponseLang, "-"), or(u.Mission, "-"), state, u.Created.UTC().Format(time.DateOnly))
 	}
 	return tw.Flush()
 }
@@ -98,4 +101,11 @@ func userFlagSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/veille-project/veille/classifiers"
+	"github.com/veille-project/veille/classifiers/mission"
 	"github.com/veille-project/veille/pipeline/bus"
 	"github.com/veille-project/veille/storage"
 )
@@ -239,7 +240,7 @@ func (c *Classify) one(ctx context.Context, m jetstream.Msg) classified {
 		it.Lang = res.Lang
 	}
 	if it.Mission == "" {
-		it.Mission = MissionOf(it.Title + "\n" + it.Text)
+		it.Mission = mission.Of(it.IndexedText())
 	}
 	r.out = bus.Classified{Item: it, Flags: FlagsOf(it, res, c.Classifier.Version())}
 	return r

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/veille-project/veille/classifiers/catalog"
+	"github.com/veille-project/veille/classifiers/learn"
 	"github.com/veille-project/veille/classifiers/match"
 	"github.com/veille-project/veille/internal/testenv"
 	"github.com/veille-project/veille/pipeline/bus"
@@ -139,7 +140,11 @@ func TestClusterSurvivesFaults(t *testing.T) {
 	defer st.Close()
 	totals := waitDrained(ctx, t, b, st, n)
 
-	m, err := match.New(catalog.Default())
+	rules, err := match.New(catalog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := learn.Open(rules, "", 0) // what the classify stage runs
 	if err != nil {
 		t.Fatal(err)
 	}

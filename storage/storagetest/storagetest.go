@@ -614,10 +614,10 @@ func testUsers(t *testing.T, open Open) {
 	c := ctx(t)
 	must(t, s.PutUser(c, storage.User{Name: "bob", Role: storage.RoleReviewer, Lang: "fr", Created: base}))
 	must(t, s.PutUser(c, storage.User{Name: "amina", Role: storage.RoleAdmin, Lang: "en", Created: base}))
-	must(t, s.PutUser(c, storage.User{Name: "bob", Role: storage.RoleRadio, Lang: "sg", Disabled: true, Created: base}))
+	must(t, s.PutUser(c, storage.User{Name: "bob", Role: storage.RoleRadio, Lang: "fr", ResponseLang: "sg", Mission: "MINUSCA", Disabled: true, Created: base}))
 	users, err := s.Users(c)
 	must(t, err)
-	want := []storage.User{{Name: "amina", Role: "admin", Lang: "en", Created: base}, {Name: "bob", Role: "radio", Lang: "sg", Disabled: true, Created: base}}
+	want := []storage.User{{Name: "amina", Role: "admin", Lang: "en", Created: base}, {Name: "bob", Role: "radio", Lang: "fr", ResponseLang: "sg", Mission: "MINUSCA", Disabled: true, Created: base}}
 	if !reflect.DeepEqual(users, want) {
 		t.Fatalf("Users = %+v, want %+v", users, want)
 	}
@@ -680,6 +680,22 @@ func testSimilar(t *testing.T, open Open) {
 	must(t, err)
 	if len(rows) != 1 || rows[0].ItemID != "s4" {
 		t.Fatalf("Similar(terms only, limit 1) = %+v, want s4 (newest)", rows)
+	}
+	// Narrowed to a mission: only that mission's items.
+	rows, err = s.Similar(c, storage.SimilarQuery{Narratives: []string{"arms-rebels"}, Terms: []string{"casques bleus armes"}, Missions: []string{items[1].Mission}})
+	must(t, err)
+	for _, r := range rows {
+		if r.ItemID != "s2" && items[0].Mission != items[1].Mission {
+			t.Fatalf("Similar in mission %s returned %s", items[1].Mission, r.ItemID)
+		}
+	}
+	if len(rows) == 0 {
+		t.Fatal("Similar in a mission found nothing")
+	}
+	sp, err := s.Spread(c, "arms-rebels", time.Time{}, "NO-SUCH-MISSION")
+	must(t, err)
+	if sp.Total != 0 {
+		t.Fatalf("Spread in a mission with no flag = %d, want 0", sp.Total)
 	}
 }
 

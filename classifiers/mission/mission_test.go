@@ -1,8 +1,8 @@
-package run
+package mission
 
 import "testing"
 
-func TestMissionOf(t *testing.T) {
+func TestOf(t *testing.T) {
 	for _, tc := range []struct{ text, want string }{
 		{"The MINUSCA spokesperson denied the claim.", "MINUSCA"},
 		{"Des casques bleus de la Monusco à Beni, puis la MINUSCA...", "MONUSCO"},
@@ -14,8 +14,8 @@ func TestMissionOf(t *testing.T) {
 		{"an unmissable match in Juba", ""},
 		{"Rapport: Minuscadehors", ""},
 	} {
-		if got := MissionOf(tc.text); got != tc.want {
-			t.Errorf("MissionOf(%q) = %q, want %q", tc.text, got, tc.want)
+		if got := Of(tc.text); got != tc.want {
+			t.Errorf("Of(%q) = %q, want %q", tc.text, got, tc.want)
 		}
 	}
 }

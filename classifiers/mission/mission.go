@@ -1,4 +1,6 @@
-package run
+// Package mission owns the missions Veille knows and the names people write
+// for them: it says which mission a text speaks of first.
+package mission
 
 import (
 	"strings"
@@ -18,8 +20,9 @@ var missionNames = map[string]string{
 	"unisfa": "UNISFA", "fisnua": "UNISFA",
 }
 
-// MissionOf returns the mission named first in text, or "".
-func MissionOf(text string) string {
+// Of returns the mission named first in text, or "" (its acronym:
+// MINUSMA, MINUSCA, MONUSCO, UNMISS, UNIFIL, UNISFA).
+func Of(text string) string {
 	lower := strings.ToLower(text)
 	sameOffsets := len(lower) == len(text)
 	best, at := "", len(lower)+1
@@ -59,3 +62,6 @@ func letterAfter(s string, j int) bool {
 	r, _ := utf8.DecodeRuneInString(s[j:])
 	return unicode.IsLetter(r)
 }
+
+// All lists the missions Veille knows, by acronym.
+var All = []string{"MINUSMA", "MINUSCA", "MONUSCO", "UNMISS", "UNIFIL", "UNISFA"}
