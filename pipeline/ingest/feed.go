@@ -48,6 +48,7 @@ type TranscriptRef struct {
 type Entry struct {
 	Item        storage.Item
 	Transcripts []TranscriptRef
+	index       int // position in the document
 }
 
 // Feed is a parsed feed document.
@@ -93,6 +94,7 @@ func ParseFeed(data []byte, contentType string, src config.Source, fetched time.
 		doc = bytes.ToValidUTF8(data, []byte("\uFFFD"))
 		warn = append(warn, "invalid UTF-8 bytes replaced")
 	}
+	var itemLangs []string // JSON Feed items' own language, by position
 	if isJSON {
 		// Any JSON object is not a JSON Feed: it names its version or at
 		// least holds items (a chat export, say, does neither).
@@ -105,6 +107,14 @@ func ParseFeed(data []byte, contentType string, src config.Source, fetched time.
 		}
 		if !strings.Contains(head.Version, "jsonfeed.org/version/") && len(head.Items) == 0 {
 			return nil, fmt.Errorf("ingest: %s: %w: JSON without a JSON Feed version or items", src.Name, ErrNotAFeed)
+		}
+		var items []struct {
+			Language string `json:"language"`
+		}
+		if json.Unmarshal(head.Items, &items) == nil {
+			for _, it := range items {
+				itemLangs = append(itemLangs, normLang(it.Language))
+			}
 		}
 	}
 
@@ -141,6 +151,14 @@ func ParseFeed(data []byte, contentType string, src config.Source, fetched time.
 		return nil, fmt.Errorf("ingest: %s: %w", src.Name, err)
 	}
 	f := buildFeed(gf, src, fetched, warn)
+	if len(itemLangs) == len(gf.Items) {
+		// An item's own language beats the feed's (JSON Feed 1.1).
+		for i, e := range f.Entries {
+			if l := itemLangs[e.index]; l != "" {
+				f.Entries[i].Item.Lang = l
+			}
+		}
+	}
 	if repaired != "" && len(f.Entries) == 0 {
 		return nil, fmt.Errorf("ingest: %s: %w: %s, and no entry survived", src.Name, ErrBrokenFeed, repaired)
 	}
@@ -414,11 +432,12 @@ func buildFeed(gf *gofeed.Feed, src config.Source, fetched time.Time, warn []str
 		items = items[:MaxEntries]
 	}
 	base, _ := url.Parse(gf.Link)
-	for _, it := range items {
+	for i, it := range items {
 		if it == nil {
 			continue
 		}
 		e := buildEntry(it, f, src, base, fetched)
+		e.index = i
 		if e.Item.Text == "" && e.Item.HTML == "" && e.Item.URL == "" && it.GUID == "" && len(e.Transcripts) == 0 {
 			continue
 		}

@@ -292,3 +292,24 @@ func TestJSONThatIsNoFeed(t *testing.T) {
 		t.Fatalf("a chat export parsed as a feed: %v, want ErrNotAFeed naming JSON Feed", err)
 	}
 }
+
+func TestJSONFeedItemLanguageBeatsTheFeeds(t *testing.T) {
+	doc := `{"version": "https://jsonfeed.org/version/1.1", "title": "Radio Kivu", "language": "sw",
+	 "items": [
+	  {"id": "1", "url": "https://kivu.example/1", "content_text": "Habari za asubuhi kutoka Goma.", "language": "sw"},
+	  {"id": "2", "url": "https://kivu.example/2", "content_text": "Morning news from Goma in English.", "language": "en-GB"},
+	  {"id": "3", "url": "https://kivu.example/3", "content_text": "Sango ya ntongo na Lingala.", "language": "ln"},
+	  {"id": "4", "url": "https://kivu.example/4", "content_text": "No language given: the feed's."}
+	 ]}`
+	f, err := ingest.ParseFeed([]byte(doc), "application/feed+json", config.Source{Name: "kivu"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range f.Entries {
+		got = append(got, e.Item.Lang)
+	}
+	if strings.Join(got, " ") != "sw en ln sw" {
+		t.Fatalf("item languages %q, want each item's own, else the feed's", got)
+	}
+}
