@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -575,23 +576,37 @@ func (a *app) checkSubmit(w http.ResponseWriter, r *http.Request, u *session) {
 	a.render(w, r, u, status, "check", "check_title", v)
 }
 
+// risingWindows are the windows the rising table offers, in hours.
+var risingWindows = []int{6, 12, 24, 48, 72, 168}
+
+// risingHours reads ?rising= (default 24), keeping it to the choices.
+func risingHours(v string) int {
+	if n, err := strconv.Atoi(v); err == nil && slices.Contains(risingWindows, n) {
+		return n
+	}
+	return 24
+}
+
 type trendsView struct {
-	F          filterForm
-	Narratives []option
-	Missions   []string
-	Langs      []string
-	Sources    []string
-	Stances    []string
-	Dims       []option
-	Periods    []int
-	Chart      chart
-	Table      storage.Table
-	Rising     []risingView
-	Spread     *storage.SpreadReport
-	SpreadName string
-	Firsts     []firstSeen
-	CSV        string
-	Parquet    string
+	F filterForm
+	// RisingHours is the rising table's window; RisingWindows its choices.
+	RisingHours   int
+	RisingWindows []int
+	Narratives    []option
+	Missions      []string
+	Langs         []string
+	Sources       []string
+	Stances       []string
+	Dims          []option
+	Periods       []int
+	Chart         chart
+	Table         storage.Table
+	Rising        []risingView
+	Spread        *storage.SpreadReport
+	SpreadName    string
+	Firsts        []firstSeen
+	CSV           string
+	Parquet       string
 }
 
 type firstSeen struct {
@@ -644,7 +659,9 @@ func (a *app) trendsPage(w http.ResponseWriter, r *http.Request, u *session) {
 		label = func(s string) string { return a.narrTitle(s, u.lang) }
 	}
 	v.Chart = buildChart(tbl, f.By, tq.Since, a.now(), label)
-	rising, err := a.store.Rising(ctx, storage.RisingQuery{Filter: tq.Filter, Now: a.now(), Window: 24 * time.Hour, Baseline: 7 * 24 * time.Hour, Limit: 10})
+	v.RisingHours, v.RisingWindows = risingHours(r.URL.Query().Get("rising")), risingWindows
+	win := time.Duration(v.RisingHours) * time.Hour
+	rising, err := a.store.Rising(ctx, storage.RisingQuery{Filter: tq.Filter, Now: a.now(), Window: win, Baseline: max(7*24*time.Hour, 4*win), Limit: 10})
 	if err != nil {
 		a.log.Warn("rising failed", "err", err)
 	}

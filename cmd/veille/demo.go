@@ -62,7 +62,16 @@ func runDemo(ctx context.Context, o demoOptions) (demoResult, error) {
 	out := o.Out
 	say := func(format string, a ...any) { fmt.Fprintf(out, format+"\n", a...) }
 
+	// The demo is a week written once; it is served moved forward by whole
+	// hours so that its latest item is less than an hour old.
+	written, err := run.LatestDate(o.Dir)
+	if err != nil {
+		return res, err
+	}
 	ds := &run.DemoServer{Dir: o.Dir}
+	if !written.IsZero() && time.Since(written) > time.Hour {
+		ds.Shift = time.Since(written).Truncate(time.Hour)
+	}
 	if err := ds.Start(ctx); err != nil {
 		return res, err
 	}

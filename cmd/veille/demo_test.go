@@ -15,6 +15,7 @@ import (
 	"github.com/veille-project/veille/classifiers/match"
 	"github.com/veille-project/veille/internal/testenv"
 	"github.com/veille-project/veille/pipeline/run"
+	"github.com/veille-project/veille/storage"
 	"github.com/veille-project/veille/storage/backend"
 )
 
@@ -115,6 +116,18 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	if spans == 0 {
 		t.Error("no evidence span stored for the demo")
+	}
+	// The demo is served as this week's: the last day holds its surge.
+	rising, err := st.Rising(ctx, storage.RisingQuery{Now: time.Now(), Window: 24 * time.Hour, Baseline: 7 * 24 * time.Hour, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recent := int64(0)
+	for _, r := range rising {
+		recent += r.Recent
+	}
+	if recent == 0 {
+		t.Errorf("no flag in the last 24 hours of a fresh demo (rising: %+v): its dates are not today's", rising)
 	}
 	if total != first.Totals.Flags {
 		t.Errorf("stored %d flags, the classifier finds %d in the stored items", first.Totals.Flags, total)

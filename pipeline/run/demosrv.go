@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -20,7 +21,69 @@ import (
 type DemoServer struct {
 	Dir  string
 	Base string // set by Start: http://127.0.0.1:PORT
-	srv  *http.Server
+	// Shift moves every date the served files hold (RFC 1123 and RFC 3339)
+	// by this much, so a demo written for one week reads as this week;
+	// the gaps between dates stay as written.
+	Shift time.Duration
+	srv   *http.Server
+}
+
+var (
+	rfc1123Date = regexp.MustCompile(`[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} (?:[+-]\d{4}|GMT|UTC)`)
+	rfc3339Date = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})`)
+)
+
+// shiftDates moves every date in b by d, keeping each date's layout.
+func shiftDates(b []byte, d time.Duration) []byte {
+	if d == 0 {
+		return b
+	}
+	b = rfc1123Date.ReplaceAllFunc(b, func(m []byte) []byte {
+		for _, layout := range []string{time.RFC1123Z, time.RFC1123} {
+			if t, err := time.Parse(layout, string(m)); err == nil {
+				return []byte(t.Add(d).Format(layout))
+			}
+		}
+		return m
+	})
+	return rfc3339Date.ReplaceAllFunc(b, func(m []byte) []byte {
+		t, err := time.Parse(time.RFC3339Nano, string(m))
+		if err != nil {
+			return m
+		}
+		return []byte(t.Add(d).Format(time.RFC3339))
+	})
+}
+
+// LatestDate is the latest date in the files of dir: the demo's "now".
+func LatestDate(dir string) (time.Time, error) {
+	var latest time.Time
+	err := filepath.WalkDir(dir, func(path string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range rfc1123Date.FindAll(b, -1) {
+			for _, layout := range []string{time.RFC1123Z, time.RFC1123} {
+				if t, err := time.Parse(layout, string(m)); err == nil && t.After(latest) {
+					latest = t
+				}
+			}
+		}
+		for _, m := range rfc3339Date.FindAll(b, -1) {
+			if t, err := time.Parse(time.RFC3339Nano, string(m)); err == nil && t.After(latest) {
+				latest = t
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("demo: read dates in %s: %w", dir, err)
+	}
+	return latest.UTC(), nil
 }
 
 // Placeholder is replaced by the demo server's base URL in served files.
@@ -61,6 +124,7 @@ func (d *DemoServer) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b = bytes.ReplaceAll(b, []byte(Placeholder), []byte(d.Base))
+	b = shiftDates(b, d.Shift)
 	w.Header().Set("Content-Type", contentType(rel))
 	_, _ = w.Write(b)
 }
