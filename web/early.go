@@ -536,6 +536,24 @@ func checkEntry(e DraftEntry) error {
 			return bad("responses (%s): write at least one line", l)
 		}
 	}
+	// A draft published unedited would put placeholders on air.
+	for l, v := range e.Title {
+		if strings.HasPrefix(v, "Draft:") || strings.HasPrefix(v, "Brouillon :") || strings.HasPrefix(v, "Brouillon:") {
+			return bad("title (%s) is still the draft's %q: write the narrative's title", l, v)
+		}
+	}
+	for l, v := range e.Meaning {
+		if strings.Contains(v, "Rewrite this meaning") || strings.Contains(v, "Réécrire ce sens") {
+			return bad("meaning (%s) is still the draft's: describe the claim", l)
+		}
+	}
+	for l, rs := range e.Responses {
+		for _, v := range rs {
+			if strings.Contains(v, "Response to be written") || strings.Contains(v, "Réponse à rédiger") {
+				return bad("responses (%s) are still the draft's placeholder: write what stations can say", l)
+			}
+		}
+	}
 	for _, m := range []map[string]string{e.Title, e.Meaning} {
 		for _, v := range m {
 			size += len(v)

@@ -284,6 +284,14 @@ func TestEmergingPromote(t *testing.T) {
 	if err := json.Unmarshal(b, &d); err != nil || resp.StatusCode != 200 || d.ID != "emerging-banknote-blue" {
 		t.Fatalf("API draft: %d %s", resp.StatusCode, b)
 	}
+	// The draft as is would put placeholders on air: refused (400).
+	resp, b = e.api("POST", "/api/v1/emerging/g-banknotes/promote", e.tokens[storage.RoleAdmin], d)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "draft") {
+		t.Errorf("API promote of the unedited draft: %d %s, want 400 naming the placeholder", resp.StatusCode, b)
+	}
+	d.Title = map[string]string{"en": "The mission prints its own banknotes", "fr": "La mission imprime ses propres billets"}
+	d.Meaning = map[string]string{"en": "Claims that the mission prints blue banknotes to replace the national currency.", "fr": "Affirmations selon lesquelles la mission imprime des billets bleus pour remplacer la monnaie."}
+	d.Responses = map[string][]string{"en": {"The mission prints no money; only the central bank issues currency."}, "fr": {"La mission n'imprime aucune monnaie ; seule la banque centrale en émet."}}
 	resp, b = e.api("POST", "/api/v1/emerging/g-banknotes/promote", e.tokens[storage.RoleAdmin], d)
 	if resp.StatusCode != 201 || !strings.Contains(string(b), `"narrative":"emerging-banknote-blue"`) {
 		t.Errorf("API promote: %d %s", resp.StatusCode, b)

@@ -61,7 +61,7 @@ func Draft(g Group) catalog.Entry {
 		},
 		Concepts: map[string]catalog.Terms{},
 	}
-	rule := catalog.Rule{ID: "draft", Scope: "doc"}
+	var names []string
 	for _, t := range core {
 		name := slugify(t)
 		if name == "" {
@@ -85,10 +85,26 @@ func Draft(g Group) catalog.Entry {
 			terms["en"] = append(terms["en"], t)
 		}
 		e.Concepts[name] = terms
-		rule.All = append(rule.All, name)
+		names = append(names, name)
 	}
-	e.Rules = []catalog.Rule{rule}
+	e.Rules = RulesFor("draft", names)
 	return e
+}
+
+// RulesFor combines a new narrative's concepts into rules over one text
+// (with a mention of the mission): all of them when there are one or two,
+// else any two, since a group's texts seldom all share every core term.
+func RulesFor(id string, concepts []string) []catalog.Rule {
+	if len(concepts) <= 2 {
+		return []catalog.Rule{{ID: id, Scope: "doc", All: concepts}}
+	}
+	var out []catalog.Rule
+	for i := range concepts {
+		for j := i + 1; j < len(concepts); j++ {
+			out = append(out, catalog.Rule{ID: fmt.Sprintf("%s-%d", id, len(out)+1), Scope: "doc", All: []string{concepts[i], concepts[j]}})
+		}
+	}
+	return out
 }
 
 func slugify(s string) string {

@@ -381,16 +381,11 @@ func (e *earlyWarning) share(ctx context.Context, entry catalog.Entry) error {
 // concepts the admin kept.
 func entryOf(d web.DraftEntry, drafted catalog.Entry) catalog.Entry {
 	e := catalog.Entry{ID: d.ID, Title: d.Title, Meaning: d.Meaning, Responses: d.Responses, Concepts: map[string]catalog.Terms{}}
-	rule := catalog.Rule{ID: "promoted", Scope: "doc"}
-	if len(drafted.Rules) > 0 {
-		rule = drafted.Rules[0]
-		rule.ID = "promoted"
-	}
-	rule.All = nil
+	var names []string
 	for _, c := range d.Concepts {
 		e.Concepts[c.Name] = catalog.Terms(c.Terms)
-		rule.All = append(rule.All, c.Name)
+		names = append(names, c.Name)
 	}
-	e.Rules = []catalog.Rule{rule}
+	e.Rules = emerging.RulesFor("promoted", names)
 	return e
 }

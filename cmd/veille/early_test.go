@@ -144,6 +144,24 @@ func TestEarlyWarningPromotion(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, "catalog", narrative+".yaml")); err != nil {
 		t.Errorf("promoted entry not saved: %v", err)
 	}
+	// The promoted narrative finds the texts of the group it came from.
+	found, rumour := 0, 0
+	for _, it := range items {
+		if strings.HasPrefix(it.ID, "early-other-") {
+			continue
+		}
+		rumour++
+		res, err := r.Classifier.Classify(ctx, run.DocOf(it))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(res.Flags, func(f classifiers.Flag) bool { return f.Narrative == narrative }) {
+			found++
+		}
+	}
+	if found*3 < rumour*2 {
+		t.Errorf("the promoted narrative flags %d of the %d texts of its rumour, want at least two thirds", found, rumour)
+	}
 
 	// Another process on the same bus, with a catalog folder of its own,
 	// opens a matcher that knows the promoted narrative.
