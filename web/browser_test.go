@@ -155,7 +155,7 @@ func (b *browserEnv) login(role string) {
 }
 
 // shot saves a screenshot of the viewport under the test's temp dir and,
-// when VEILLE_SCREENSHOTS names a directory, there too (for the README).
+// when VEILLE_SCREENSHOTS names a directory, there too (for the guides in docs/).
 func (b *browserEnv) shot(name string) { b.capture(name, chromedp.CaptureScreenshot()) }
 
 func (b *browserEnv) capture(name string, action chromedp.Action[[]byte]) {

@@ -11,7 +11,7 @@ import (
 	"github.com/veille-project/veille/internal/testenv"
 )
 
-// TestCatalogExampleAddsNarrative runs the README's example of adding a
+// TestCatalogExampleAddsNarrative runs the catalog guide's example of adding a
 // narrative: `veille classify --catalog testdata/catalog-example`.
 func TestCatalogExampleAddsNarrative(t *testing.T) {
 	m, err := newMatcher(filepath.Join(testenv.Root(t), "testdata", "catalog-example"))
