@@ -21,10 +21,8 @@ import (
 	"sync"
 	"time"
 
-	chdbgo "github.com/chdb-io/chdb-go/chdb"
-	// chdblib must initialise before chdb-go loads libchdb.so.
 	"github.com/veille-project/veille/storage"
-	_ "github.com/veille-project/veille/storage/chdb/chdblib"
+	"github.com/veille-project/veille/storage/chdb/chdblib"
 )
 
 // ErrOtherDataDir is returned when a process that already opened chDB on
@@ -34,7 +32,7 @@ var ErrOtherDataDir = errors.New("chdb: the process's chDB session already uses 
 // The process-wide session, shared by every Conn and closed with the last.
 var (
 	mu      sync.Mutex // serialises every call into chDB
-	session *chdbgo.Session
+	session *chdblib.Conn
 	path    string
 	refs    int
 	version string
@@ -65,7 +63,7 @@ func Open(dataDir string) (*Conn, error) {
 	if err := os.MkdirAll(abs, 0o750); err != nil {
 		return nil, fmt.Errorf("chdb: data dir: %w", err)
 	}
-	s, err := chdbgo.NewSession(abs)
+	s, err := chdblib.Open(abs)
 	if err != nil {
 		return nil, fmt.Errorf("chdb: open session on %s: %w", abs, err)
 	}
@@ -79,19 +77,8 @@ func Open(dataDir string) (*Conn, error) {
 }
 
 // query runs sql on s with mu held.
-func query(s *chdbgo.Session, sql, format string) ([]byte, error) {
-	r, err := s.Query(sql, format)
-	if err != nil {
-		return nil, err
-	}
-	if r == nil {
-		return nil, nil
-	}
-	defer r.Free()
-	if err := r.Error(); err != nil {
-		return nil, err
-	}
-	return bytes.Clone(r.Buf()), nil
+func query(s *chdblib.Conn, sql, format string) ([]byte, error) {
+	return s.Query(sql, format)
 }
 
 func (c *Conn) run(ctx context.Context, sql, format string) ([]byte, error) {

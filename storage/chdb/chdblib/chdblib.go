@@ -1,40 +1,35 @@
-// Package chdblib points chdb-go at the project-local libchdb.so before
-// chdb-go loads it. chdb-go opens the library in a package init and panics
-// when it is missing, so this package must be initialised first: it imports
-// only os and path/filepath, and Go initialises it before os/exec (which
-// chdb-go's loader imports), because packages are initialised in import-path
-// order once their own imports are ready.
+// Package chdblib finds and opens libchdb.so, the embedded ClickHouse
+// engine, on first use: a binary that never opens the embedded backend
+// (classify, eval, feeds check, train, a server deployment) runs without
+// it. It speaks the library's C API through purego, with no cgo.
 package chdblib
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"unsafe"
+
+	"github.com/ebitengine/purego"
 )
 
 // Version is the libchdb release the project installs (scripts/setup-chdb.sh).
 const Version = "26.5.3"
 
-// Path is the library chdb-go will load, or "" when none was found.
-var Path string
+// ErrMissing: no libchdb.so was found.
+var ErrMissing = errors.New("libchdb.so not found: run `make setup` or `veille setup` (installs it under .cache/chdb/" + Version + ") or set CHDB_LIB_PATH")
 
-func init() {
+// Find returns the library to load: CHDB_LIB_PATH, else
+// .cache/chdb/<Version>/libchdb.so under VEILLE_HOME, the working directory
+// and its parents (tests run in package directories), beside the
+// executable and its parents, and the user's cache (veille setup); "" when
+// none exists.
+func Find() string {
 	if p := os.Getenv("CHDB_LIB_PATH"); p != "" {
-		Path = p
-		return
+		return p
 	}
-	Path = find()
-	if Path == "" {
-		fmt.Fprintf(os.Stderr, "veille: libchdb.so not found: run `make setup` (installs it under .cache/chdb/%s) or set CHDB_LIB_PATH\n", Version)
-		os.Exit(1)
-	}
-	os.Setenv("CHDB_LIB_PATH", Path)
-}
-
-// find looks for .cache/chdb/<Version>/libchdb.so under VEILLE_HOME, then in
-// the working directory and its parents (tests run in package directories),
-// then beside the executable and its parents.
-func find() string {
 	rel := filepath.Join(".cache", "chdb", Version, "libchdb.so")
 	var roots []string
 	if h := os.Getenv("VEILLE_HOME"); h != "" {
@@ -52,7 +47,22 @@ func find() string {
 			return p
 		}
 	}
+	if p := UserCache(); p != "" {
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p
+		}
+	}
 	return ""
+}
+
+// UserCache is where veille setup installs the library outside a checkout:
+// $XDG_CACHE_HOME/veille/chdb/<Version>/libchdb.so (or ~/.cache/...).
+func UserCache() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "veille", "chdb", Version, "libchdb.so")
 }
 
 func parents(dir string) []string {
@@ -64,5 +74,110 @@ func parents(dir string) []string {
 			return out
 		}
 		dir = up
+	}
+}
+
+type connection struct{ internal unsafe.Pointer }
+type result struct{ internal unsafe.Pointer }
+
+// lib holds the library's functions.
+type lib struct {
+	connect   func(argc int, argv []*byte) *connection
+	closeConn func(conn *connection)
+	query     func(conn unsafe.Pointer, query, format string) *result
+	destroy   func(r *result)
+	buffer    func(r *result) *byte
+	length    func(r *result) uint
+	errorMsg  func(r *result) string
+}
+
+var (
+	once    sync.Once
+	loaded  *lib
+	loadErr error
+)
+
+func load() (*lib, error) {
+	once.Do(func() {
+		path := Find()
+		if path == "" {
+			loadErr = ErrMissing
+			return
+		}
+		h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_GLOBAL)
+		if err != nil {
+			loadErr = fmt.Errorf("chdb: load %s: %w", path, err)
+			return
+		}
+		l := &lib{}
+		for name, fn := range map[string]any{
+			"chdb_connect": &l.connect, "chdb_close_conn": &l.closeConn, "chdb_query": &l.query,
+			"chdb_destroy_query_result": &l.destroy, "chdb_result_buffer": &l.buffer,
+			"chdb_result_length": &l.length, "chdb_result_error": &l.errorMsg,
+		} {
+			if _, err := purego.Dlsym(h, name); err != nil {
+				loadErr = fmt.Errorf("chdb: %s has no %s: %w", path, name, err)
+				return
+			}
+			purego.RegisterLibFunc(fn, h, name)
+		}
+		loaded = l
+	})
+	return loaded, loadErr
+}
+
+// Conn is an open chDB engine on one data directory. chDB allows one per
+// process; callers serialise its use.
+type Conn struct {
+	l    *lib
+	conn *connection
+}
+
+// Open loads the library if needed and starts the engine on dir.
+func Open(dir string) (c *Conn, err error) {
+	l, err := load()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"clickhouse", "--path=" + dir}
+	argv := make([]*byte, len(args))
+	for i, a := range args {
+		b := append([]byte(a), 0)
+		argv[i] = &b[0]
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("chdb: connect: %v", r)
+		}
+	}()
+	conn := l.connect(len(argv), argv)
+	if conn == nil {
+		return nil, fmt.Errorf("chdb: could not start the engine on %s", dir)
+	}
+	return &Conn{l: l, conn: conn}, nil
+}
+
+// Query runs sql and returns its output in format, copied.
+func (c *Conn) Query(sql, format string) ([]byte, error) {
+	r := c.l.query(c.conn.internal, sql, format)
+	if r == nil {
+		return nil, nil
+	}
+	defer c.l.destroy(r)
+	if msg := c.l.errorMsg(r); msg != "" {
+		return nil, errors.New(msg)
+	}
+	buf, n := c.l.buffer(r), c.l.length(r)
+	if buf == nil || n == 0 {
+		return nil, nil
+	}
+	return append([]byte(nil), unsafe.Slice(buf, n)...), nil
+}
+
+// Close stops the engine.
+func (c *Conn) Close() {
+	if c.conn != nil {
+		c.l.closeConn(c.conn)
+		c.conn = nil
 	}
 }
