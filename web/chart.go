@@ -33,15 +33,19 @@ type tick struct {
 	Label string
 }
 
-// palette is Okabe-Ito, readable by colour-blind people.
-var palette = []string{"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"}
+// palette holds colours told apart by colour-blind people (after
+// Okabe-Ito) that each keep at least 3:1 contrast on white, so every line
+// stays visible on a phone in sunlight and in grey-scale print.
+var palette = []string{"#0072B2", "#D55E00", "#007A5E", "#B3589A", "#000000", "#8C510A", "#5E3C99", "#4D4D4D"}
 
 const maxSeries = 8
 
 // buildChart turns a trend table (a "day" column, a series column and a
 // count in the last column) into a chart over [since, until).
 func buildChart(t storage.Table, seriesCol string, since, until time.Time, label func(string) string) chart {
-	c := chart{W: 640, H: 260, Left: 40, Top: 10, Right: 10, Bottom: 30}
+	// A narrow canvas with large type: the SVG scales to the screen, so on
+	// a 390 px phone its 15-unit labels are still about 10 px tall.
+	c := chart{W: 480, H: 240, Left: 44, Top: 10, Right: 10, Bottom: 34}
 	dayIdx, serIdx := colIndex(t.Columns, "day"), colIndex(t.Columns, seriesCol)
 	if dayIdx < 0 || len(t.Columns) == 0 {
 		c.Empty = true

@@ -654,9 +654,15 @@ func (a *app) trendsPage(w http.ResponseWriter, r *http.Request, u *session) {
 		}
 		v.Dims = append(v.Dims, option{d, tr(u.lang, key)})
 	}
-	label := func(s string) string { return s }
-	if f.By == "narrative" {
-		label = func(s string) string { return a.narrTitle(s, u.lang) }
+	label := func(s string) string {
+		switch {
+		case s == "":
+			return tr(u.lang, "trends_none") // an item with no mission, say
+		case f.By == "narrative":
+			// The id, as in the table and the CSV, then its title.
+			return s + " — " + a.narrTitle(s, u.lang)
+		}
+		return s
 	}
 	v.Chart = buildChart(tbl, f.By, tq.Since, a.now(), label)
 	v.RisingHours, v.RisingWindows = risingHours(r.URL.Query().Get("rising")), risingWindows
