@@ -246,6 +246,9 @@ type state struct {
 	sents   [][2]int32
 	cls     [][2]int32
 	slab    []uint64 // backing store for per-unit concept sets
+	cands   [][]hit  // matchSlots: candidates per slot
+	chosen  []hit    // matchSlots: the set being tried
+	best    []hit    // matchSlots: the closest set so far
 }
 
 // firing is one rule that fired on one unit.
@@ -546,7 +549,7 @@ rules:
 			if vetoed {
 				continue
 			}
-			if chosen, ok := matchSlots(r, hs); ok && !d.otherAgent(r, chosen, hs) {
+			if chosen, ok := matchSlots(r, hs, d.st); ok && !d.otherAgent(r, chosen, hs) {
 				out = append(out, firing{rule: r, hits: chosen, t0: u[0], t1: u[1]})
 			}
 		}
@@ -558,7 +561,7 @@ rules:
 // Hits are in text order; each slot's candidates are found by binary
 // search, so a long unit costs O(hits · slots · log hits), not the square
 // of its hits.
-func matchSlots(r *rule, hs []hit) ([]hit, bool) {
+func matchSlots(r *rule, hs []hit, st *state) ([]hit, bool) {
 	if !slices.IsSortedFunc(hs, func(a, b hit) int { return cmp.Compare(a.t0, b.t0) }) {
 		hs = slices.Clone(hs)
 		slices.SortStableFunc(hs, func(a, b hit) int { return cmp.Compare(a.t0, b.t0) })
@@ -566,9 +569,14 @@ func matchSlots(r *rule, hs []hit) ([]hit, bool) {
 	in := func(h hit, alts []int32) bool {
 		return slices.Contains(alts, h.concept)
 	}
-	// Candidates of each slot after the first, in text order.
-	cands := make([][]hit, len(r.slots))
+	// Candidates of each slot after the first, in text order, in the
+	// call's scratch space.
+	for len(st.cands) < len(r.slots) {
+		st.cands = append(st.cands, nil)
+	}
+	cands := st.cands[:len(r.slots)]
 	for k, alts := range r.slots[1:] {
+		cands[k+1] = cands[k+1][:0]
 		for _, h := range hs {
 			if in(h, alts) {
 				cands[k+1] = append(cands[k+1], h)
@@ -583,9 +591,10 @@ func matchSlots(r *rule, hs []hit) ([]hit, bool) {
 		i, _ := slices.BinarySearchFunc(cs, t, func(h hit, t int32) int { return cmp.Compare(h.t0, t) })
 		return i
 	}
-	var best []hit
+	best := st.best[:0]
+	have := false
 	bestSpan := int32(1 << 30)
-	chosen := make([]hit, 0, len(r.slots))
+	chosen := st.chosen[:0]
 	for _, h0 := range hs {
 		if !in(h0, r.slots[0]) {
 			continue
@@ -633,16 +642,17 @@ func matchSlots(r *rule, hs []hit) ([]hit, bool) {
 			return nil, false
 		}
 		if span := hi - lo; span < bestSpan {
-			best, bestSpan = slices.Clone(chosen), span
+			best, bestSpan, have = append(best[:0], chosen...), span, true
 		}
 	}
-	if best == nil {
+	st.best, st.chosen = best, chosen
+	if !have {
 		return nil, false
 	}
 	if r.window > 0 && bestSpan > int32(r.window) {
 		return nil, false
 	}
-	return best, true
+	return slices.Clone(best), true
 }
 
 // conjunctions do not separate a doer from its verb ("the UPC and shoot").
