@@ -63,6 +63,8 @@ type SourceStatus struct {
 	// Capped says when the last poll held new items back by the
 	// per-source caps (they come in later polls).
 	Capped string `json:"capped,omitempty"`
+	// Warnings are what the last parse of the feed had to repair or guess.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Sources lists the configured sources and their health.

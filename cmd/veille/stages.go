@@ -257,7 +257,7 @@ func (s sourceList) List(ctx context.Context) ([]web.SourceStatus, error) {
 		out = append(out, web.SourceStatus{
 			Name: src.Name, URL: src.URL, Kind: src.Kind, Lang: src.Lang, Mission: src.Mission, Paused: src.Paused,
 			Added: src.Added, AddedBy: src.AddedBy,
-			LastSuccess: h.LastSuccess, LastError: h.LastError, LastErrorAt: h.LastErrorAt, Capped: h.Capped,
+			LastSuccess: h.LastSuccess, LastError: h.LastError, LastErrorAt: h.LastErrorAt, Capped: h.Capped, Warnings: h.Warnings,
 			ItemsLastDay: int64(h.ItemsLastDay), Failures: h.ConsecutiveFailures,
 		})
 	}

@@ -27,9 +27,12 @@ type SourceHealth struct {
 	NextPoll            time.Time `json:"next_poll,omitzero"`
 	// Deferred is how many new items the last poll held back by the
 	// per-source caps; Capped says so in words.
-	Deferred   int    `json:"deferred,omitempty"`
-	Capped     string `json:"capped,omitempty"`
-	RetryAfter string `json:"retry_after,omitempty"`
+	Deferred int    `json:"deferred,omitempty"`
+	Capped   string `json:"capped,omitempty"`
+	// Warnings are what the last parse of the feed had to repair or guess
+	// (a charset label the bytes contradict, entities replaced...).
+	Warnings   []string `json:"warnings,omitempty"`
+	RetryAfter string   `json:"retry_after,omitempty"`
 }
 
 // State is "ok", "failing", "paused-by-server" (a Retry-After is pending)

@@ -612,6 +612,9 @@ func (p *Poller) record(src config.Source, at time.Time, res PollResult, status 
 	h.LastStatus = status
 	h.Duplicates += int64(res.Duplicates)
 	h.Deferred = res.Deferred
+	if res.Format != "" && !res.NotModified {
+		h.Warnings = res.Warnings
+	}
 	if res.Deferred > 0 {
 		h.Capped = fmt.Sprintf("%d new items deferred to the next poll: over the cap of %d per poll or %d per hour", res.Deferred, p.opts.MaxPerPoll, p.opts.MaxPerHour)
 	} else {

@@ -531,3 +531,29 @@ func TestFloodingSourceIsCappedNotLost(t *testing.T) {
 		seen[it.ID] = true
 	}
 }
+
+// TestHealthSaysWhenALabelLies polls a feed whose charset label the bytes
+// contradict: the items come in, and the source's health says so.
+func TestHealthSaysWhenALabelLies(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("testdata", "encodings", "latin1-label-utf8-bytes.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml; charset=ISO-8859-1")
+		_, _ = w.Write(body)
+	}))
+	defer srv.Close()
+	var last ingest.SourceHealth
+	p := ingest.NewPoller(ingest.NewFetcher(testFetch(hostOf(srv))), ingest.PollerOptions{OnHealth: func(h ingest.SourceHealth) { last = h }})
+	s := &sink{}
+	if err := p.PollOnce(context.Background(), []config.Source{{Name: "goma", URL: srv.URL + "/feed"}}, s.publish); err != nil {
+		t.Fatal(err)
+	}
+	if s.count() == 0 || !strings.Contains(s.items[0].Title, "écoles") {
+		t.Fatalf("items %+v, want the UTF-8 title read right", s.items)
+	}
+	if !strings.Contains(strings.Join(last.Warnings, " "), "bytes are UTF-8") {
+		t.Fatalf("health warnings %q, want the mislabelling named", last.Warnings)
+	}
+}
