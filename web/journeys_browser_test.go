@@ -165,7 +165,6 @@ func TestBrowserAnalystAndAdminJourneys(t *testing.T) {
 					}
 				}
 			}
-			b.do(chromedp.Navigate(b.srv.URL + "/logout"))
 			admin := onScreen(t, sz.w, sz.h)
 			admin.login(storage.RoleAdmin)
 			name := "radio-bria" + strings.ReplaceAll(randomSuffix(), "-", "")
