@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	_ "github.com/veille-project/veille/storage/chdb/chdblib"
 

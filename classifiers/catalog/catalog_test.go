@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/veille-project/veille/classifiers/catalog"
 	"github.com/veille-project/veille/internal/testenv"

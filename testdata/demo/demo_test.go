@@ -23,7 +23,7 @@ import (
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/mmcdole/gofeed"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/veille-project/veille/internal/testenv"
 	"github.com/veille-project/veille/pipeline/config"
