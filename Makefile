@@ -5,7 +5,7 @@ SHARED ?= $(abspath ../shared)
 CHDB_LIB := $(CURDIR)/.cache/chdb/26.5.3/libchdb.so
 export CHDB_LIB_PATH ?= $(CHDB_LIB)
 
-.PHONY: all setup setup-test test-deps build demo test vet unit eval model check-model bench cluster clean
+.PHONY: all setup setup-test test-deps build demo test vet unit short eval model check-model bench cluster clean
 
 all: build
 
@@ -38,6 +38,10 @@ vet:
 
 unit:
 	$(GO) test -race -timeout 15m ./... ./testdata/demo/
+
+## short: the quick unit tier, without clusters, ClickHouse servers or browsers
+short:
+	$(GO) test -short ./...
 
 BLIND := $(foreach l,en fr ar sw ln sg,--data testdata/blind/$(l).jsonl)
 

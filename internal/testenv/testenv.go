@@ -51,3 +51,13 @@ func Missing(t testing.TB, what string) {
 	}
 	t.Skipf("SKIPPED: %s is not available here (CI installs it; run `make setup-test`)", what)
 }
+
+// Integration skips t under -short: it starts a cluster, a ClickHouse
+// server or a browser. `go test -short ./...` is the quick unit tier;
+// `make test` runs both tiers.
+func Integration(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: skipped with -short")
+	}
+}

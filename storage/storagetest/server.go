@@ -44,6 +44,7 @@ func StartServer(t testing.TB) string {
 // NewServer is StartServer returning the handle, to stop and restart it.
 func NewServer(t testing.TB) *Server {
 	t.Helper()
+	testenv.Integration(t)
 	if _, err := os.Stat(ServerBinary); err != nil {
 		testenv.Missing(t, "clickhouse-server ("+ServerBinary+")")
 	}

@@ -29,6 +29,7 @@ import (
 // a NATS node restarts and ClickHouse is down for 30 s. ClickHouse must end
 // with exactly N items and exactly the flags the classifier finds in them.
 func TestClusterSurvivesFaults(t *testing.T) {
+	testenv.Integration(t)
 	if testing.Short() {
 		t.Skip("fault test takes about two minutes")
 	}

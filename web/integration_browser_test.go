@@ -33,6 +33,7 @@ type browserEnv struct {
 }
 
 func chromiumPath(t *testing.T) string {
+	testenv.Integration(t)
 	for _, p := range []string{os.Getenv("VEILLE_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
 		if p == "" {
 			continue
