@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/veille-project/veille/pipeline/ingest"
 	"github.com/veille-project/veille/pipeline/run"
 	"github.com/veille-project/veille/storage"
+	"github.com/veille-project/veille/testdata/demo"
 	"github.com/veille-project/veille/web"
 )
 
@@ -26,7 +28,7 @@ func init() {
 
 func demoCmd(ctx context.Context, args []string) error {
 	fs := newFlags("demo")
-	dir := fs.String("dir", "testdata/demo", "folder of demo feeds and its veille.demo.yaml")
+	dir := fs.String("dir", "", "folder of demo feeds and its veille.demo.yaml (default: the demo built into the binary)")
 	data := fs.String("data", "", "data folder (default ./data, or VEILLE_DATA)")
 	listen := fs.String("listen", "", "web address (default from the demo config, 127.0.0.1:8080)")
 	once := fs.Bool("once", false, "exit 0 once every demo item is stored, after the summary")
@@ -64,19 +66,26 @@ func runDemo(ctx context.Context, o demoOptions) (demoResult, error) {
 
 	// The demo is a week written once; it is served moved forward by whole
 	// hours so that its latest item is less than an hour old.
-	written, err := run.LatestDate(o.Dir)
+	files, from := fs.FS(demo.Files), "the demo built into the binary"
+	if o.Dir != "" {
+		if st, err := os.Stat(o.Dir); err != nil || !st.IsDir() {
+			return res, fmt.Errorf("demo: %s is not a folder of demo feeds", o.Dir)
+		}
+		files, from = os.DirFS(o.Dir), o.Dir
+	}
+	written, err := run.LatestDate(files)
 	if err != nil {
 		return res, err
 	}
-	ds := &run.DemoServer{Dir: o.Dir}
+	ds := &run.DemoServer{Files: files}
 	if !written.IsZero() && time.Since(written) > time.Hour {
 		ds.Shift = time.Since(written).Truncate(time.Hour)
 	}
 	if err := ds.Start(ctx); err != nil {
 		return res, err
 	}
-	cfgPath := filepath.Join(o.Dir, "veille.demo.yaml")
-	raw, err := os.ReadFile(cfgPath)
+	cfgPath := "veille.demo.yaml"
+	raw, err := fs.ReadFile(files, cfgPath)
 	if err != nil {
 		return res, fmt.Errorf("demo config: %w", err)
 	}
@@ -91,7 +100,7 @@ func runDemo(ctx context.Context, o demoOptions) (demoResult, error) {
 	if o.Listen != "" {
 		cfg.Listen = o.Listen
 	}
-	say("veille demo: %d sources served from %s at %s", len(cfg.Sources), o.Dir, ds.Base)
+	say("veille demo: %d sources served from %s at %s", len(cfg.Sources), from, ds.Base)
 	var ln net.Listener
 	if !o.Once {
 		// Claim the web address first: a busy port fails now, not after the run.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -193,10 +194,31 @@ func ParseDuration(s string) (time.Duration, error) {
 	return v, nil
 }
 
+// DefaultDataDir is ./data in a checkout of Veille (or wherever a data
+// folder already is), else $XDG_DATA_HOME/veille (~/.local/share/veille).
+// VEILLE_DATA and data_dir override it.
+func DefaultDataDir() string {
+	if _, err := os.Stat("data"); err == nil {
+		return "data"
+	}
+	if b, err := os.ReadFile("go.mod"); err == nil && bytes.Contains(b, []byte("module github.com/veille-project/veille")) {
+		return "data"
+	}
+	base := os.Getenv("XDG_DATA_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "data"
+		}
+		base = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(base, "veille")
+}
+
 // Default returns the embedded, safe configuration.
 func Default() Config {
 	return Config{
-		DataDir:    "data",
+		DataDir:    DefaultDataDir(),
 		NATS:       "embedded",
 		ClickHouse: "embedded",
 		Replicas:   1,

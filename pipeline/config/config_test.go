@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -45,5 +46,19 @@ func TestEnvOverrides(t *testing.T) {
 	}
 	if cfg.ClickHouse != "clickhouse://ch:9000/veille" || cfg.Replicas != 3 {
 		t.Fatalf("env not applied: %+v", cfg)
+	}
+}
+
+func TestDefaultDataDirOutsideACheckout(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("XDG_DATA_HOME", "/srv/share")
+	if got := DefaultDataDir(); got != "/srv/share/veille" {
+		t.Fatalf("data dir outside a checkout = %q, want $XDG_DATA_HOME/veille", got)
+	}
+	if err := os.Mkdir("data", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := DefaultDataDir(); got != "data" {
+		t.Fatalf("data dir beside an existing data folder = %q, want data", got)
 	}
 }

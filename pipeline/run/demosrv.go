@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"mime"
 	"net"
 	"net/http"
@@ -19,7 +20,8 @@ import (
 // a real site would, replacing the placeholder {{BASE}} in every file with
 // its own base URL so feeds can link to their transcripts.
 type DemoServer struct {
-	Dir  string
+	// Files are the demo's files (the embedded demo, or os.DirFS of --dir).
+	Files fs.FS
 	Base string // set by Start: http://127.0.0.1:PORT
 	// Shift moves every date the served files hold (RFC 1123 and RFC 3339)
 	// by this much, so a demo written for one week reads as this week;
@@ -55,14 +57,14 @@ func shiftDates(b []byte, d time.Duration) []byte {
 	})
 }
 
-// LatestDate is the latest date in the files of dir: the demo's "now".
-func LatestDate(dir string) (time.Time, error) {
+// LatestDate is the latest date in the demo's files: the demo's "now".
+func LatestDate(files fs.FS) (time.Time, error) {
 	var latest time.Time
-	err := filepath.WalkDir(dir, func(path string, e os.DirEntry, err error) error {
+	err := fs.WalkDir(files, ".", func(path string, e fs.DirEntry, err error) error {
 		if err != nil || e.IsDir() {
 			return err
 		}
-		b, err := os.ReadFile(path)
+		b, err := fs.ReadFile(files, path)
 		if err != nil {
 			return err
 		}
@@ -81,7 +83,7 @@ func LatestDate(dir string) (time.Time, error) {
 		return nil
 	})
 	if err != nil {
-		return time.Time{}, fmt.Errorf("demo: read dates in %s: %w", dir, err)
+		return time.Time{}, fmt.Errorf("demo: read dates: %w", err)
 	}
 	return latest.UTC(), nil
 }
@@ -91,8 +93,8 @@ const Placeholder = "{{BASE}}"
 
 // Start listens on a free loopback port and serves until ctx ends.
 func (d *DemoServer) Start(ctx context.Context) error {
-	if st, err := os.Stat(d.Dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("demo: %s is not a folder of demo feeds", d.Dir)
+	if _, err := fs.Stat(d.Files, "veille.demo.yaml"); err != nil {
+		return fmt.Errorf("demo: no veille.demo.yaml among the demo files: %w", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -118,7 +120,7 @@ func (d *DemoServer) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	b, err := os.ReadFile(filepath.Join(d.Dir, rel))
+	b, err := fs.ReadFile(d.Files, filepath.ToSlash(rel))
 	if err != nil {
 		http.NotFound(w, r)
 		return
