@@ -22,7 +22,7 @@ import (
 type DemoServer struct {
 	// Files are the demo's files (the embedded demo, or os.DirFS of --dir).
 	Files fs.FS
-	Base string // set by Start: http://127.0.0.1:PORT
+	Base  string // set by Start: http://127.0.0.1:PORT
 	// Shift moves every date the served files hold (RFC 1123 and RFC 3339)
 	// by this much, so a demo written for one week reads as this week;
 	// the gaps between dates stay as written.
