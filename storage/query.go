@@ -461,3 +461,57 @@ func (d *DB) Prune(ctx context.Context, before time.Time) (int64, error) {
 		}
 	}
 }
+
+// CandidateItem is an item read for emerging-rumour grouping: its text,
+// where it came from, and whether a narrative already flags it.
+type CandidateItem struct {
+	ID, Text, Lang, Source, Station string
+	Published                       time.Time
+	Flagged                         bool
+}
+
+// EmergingCandidates reads up to limit items published in [since, until),
+// oldest first, each marked flagged or not.
+func (d *DB) EmergingCandidates(ctx context.Context, since, until time.Time, limit int) ([]CandidateItem, error) {
+	where := "published >= " + Time(since) + " AND published < " + Time(until)
+	rows, err := d.query(ctx, "SELECT id, text, lang, source, station, published, id IN (SELECT item_id FROM "+d.t("flags")+" FINAL WHERE "+where+") AS flagged FROM "+
+		d.t("items")+" FINAL WHERE "+where+" ORDER BY published, id LIMIT "+strconv.Itoa(max(limit, 1)))
+	if err != nil {
+		return nil, fmt.Errorf("storage: emerging candidates: %w", err)
+	}
+	out := make([]CandidateItem, 0, len(rows))
+	for _, r := range rows {
+		if len(r) < 7 {
+			return nil, fmt.Errorf("storage: emerging candidates: %d columns, want 7", len(r))
+		}
+		out = append(out, CandidateItem{ID: r[0], Text: r[1], Lang: r[2], Source: r[3], Station: r[4], Published: parseTime(r[5]), Flagged: r[6] == "1" || r[6] == "true"})
+	}
+	return out, nil
+}
+
+// ItemSample is how an item is named in a list: its title (or the start of
+// its text), source, language and date.
+type ItemSample struct {
+	ID, Title, Source, Lang string
+	Published               time.Time
+}
+
+// ItemSamples reads the samples of the given items in one query.
+func (d *DB) ItemSamples(ctx context.Context, ids []string) ([]ItemSample, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := d.query(ctx, "SELECT id, if(title != '', title, substring(text, 1, 240)), source, lang, published FROM "+d.t("items")+
+		" FINAL WHERE id IN "+QuoteList(ids))
+	if err != nil {
+		return nil, fmt.Errorf("storage: item samples: %w", err)
+	}
+	out := make([]ItemSample, 0, len(rows))
+	for _, r := range rows {
+		if len(r) < 5 {
+			return nil, fmt.Errorf("storage: item samples: %d columns, want 5", len(r))
+		}
+		out = append(out, ItemSample{ID: r[0], Title: r[1], Source: r[2], Lang: r[3], Published: parseTime(r[4])})
+	}
+	return out, nil
+}

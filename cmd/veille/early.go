@@ -20,7 +20,6 @@ import (
 	"github.com/veille-project/veille/pipeline/alert"
 	"github.com/veille-project/veille/pipeline/bus"
 	"github.com/veille-project/veille/pipeline/run"
-	"github.com/veille-project/veille/storage"
 	"github.com/veille-project/veille/web"
 )
 
@@ -227,18 +226,12 @@ func (e *earlyWarning) samples(ctx context.Context, ids []string) (map[string]we
 	if len(ids) == 0 {
 		return out, nil
 	}
-	sql := "SELECT id, if(title != '', title, substring(text, 1, 240)), source, lang, published FROM " + e.store.Database() +
-		".items FINAL WHERE id IN " + storage.QuoteList(ids)
-	rows, err := e.store.Conn().Query(ctx, sql)
+	samples, err := e.store.ItemSamples(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("emerging: sample titles: %w", err)
 	}
-	for _, r := range rows {
-		if len(r) < 5 {
-			return nil, fmt.Errorf("emerging: sample titles: %d columns, want 5", len(r))
-		}
-		pub, _ := time.ParseInLocation("2006-01-02 15:04:05", r[4], time.UTC)
-		out[r[0]] = web.EmergingSample{ID: r[0], Title: cut(r[1], 160), Source: r[2], Lang: r[3], Published: pub}
+	for _, s := range samples {
+		out[s.ID] = web.EmergingSample{ID: s.ID, Title: cut(s.Title, 160), Source: s.Source, Lang: s.Lang, Published: s.Published}
 	}
 	return out, nil
 }

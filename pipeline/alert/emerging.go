@@ -3,7 +3,6 @@ package alert
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -12,13 +11,11 @@ import (
 	"github.com/veille-project/veille/storage"
 )
 
-// SQLStore is the part of storage.DB the emerging query needs: its
-// connection and database. The Store interface has no query for items
-// without flags yet; this one reads the items table directly, quoting every
-// value with the storage package's helpers.
+// SQLStore is the part of storage.DB emerging rumours need: the items of a
+// period with whether they are flagged, and how to name items in a list.
 type SQLStore interface {
-	Conn() storage.Conn
-	Database() string
+	EmergingCandidates(ctx context.Context, since, until time.Time, limit int) ([]storage.CandidateItem, error)
+	ItemSamples(ctx context.Context, ids []string) ([]storage.ItemSample, error)
 }
 
 // MaxEmergingItems bounds the texts one emerging run reads.
@@ -29,31 +26,23 @@ const MaxEmergingItems = 20000
 // bridge b, which may be nil) of the flagged ones make the background that
 // weighs salient terms.
 func Candidates(ctx context.Context, s SQLStore, since, until time.Time, b *emerging.Bridge) (docs []emerging.Doc, bg map[string]int, bgDocs int, err error) {
-	db := s.Database()
-	where := "published >= " + storage.Time(since) + " AND published < " + storage.Time(until)
-	sql := "SELECT id, text, lang, source, station, published, id IN (SELECT item_id FROM " + db + ".flags FINAL WHERE " + where + ") AS flagged FROM " +
-		db + ".items FINAL WHERE " + where + " ORDER BY published, id LIMIT " + strconv.Itoa(MaxEmergingItems)
-	rows, err := s.Conn().Query(ctx, sql)
+	items, err := s.EmergingCandidates(ctx, since, until, MaxEmergingItems)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("alert: emerging: read items: %w", err)
+		return nil, nil, 0, fmt.Errorf("alert: emerging: %w", err)
 	}
 	bg = map[string]int{}
-	for _, r := range rows {
-		if len(r) < 7 {
-			return nil, nil, 0, fmt.Errorf("alert: emerging: read items: %d columns, want 7", len(r))
-		}
-		if r[6] == "1" || r[6] == "true" {
-			for _, t := range emerging.Terms(r[1], b) {
+	for _, it := range items {
+		if it.Flagged {
+			for _, t := range emerging.Terms(it.Text, b) {
 				bg[t]++
 			}
 			bgDocs++
 			continue
 		}
-		if !emerging.MentionsMission(r[1]) {
+		if !emerging.MentionsMission(it.Text) {
 			continue
 		}
-		pub, _ := time.ParseInLocation("2006-01-02 15:04:05", r[5], time.UTC)
-		docs = append(docs, emerging.Doc{ID: r[0], Text: r[1], Lang: r[2], Source: r[3], Station: r[4], Published: pub})
+		docs = append(docs, emerging.Doc{ID: it.ID, Text: it.Text, Lang: it.Lang, Source: it.Source, Station: it.Station, Published: it.Published})
 	}
 	return docs, bg, bgDocs, nil
 }
