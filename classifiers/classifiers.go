@@ -5,7 +5,11 @@
 // catalog matcher; catalog: the narrative catalog itself).
 package classifiers
 
-import "context"
+import (
+	"context"
+
+	"github.com/veille-project/veille/domain"
+)
 
 // Stances a text can take towards a narrative.
 const (
@@ -14,16 +18,10 @@ const (
 	StanceDebunk = "debunk" // the text refutes or corrects the claim
 )
 
-// Cue is one timed line of a transcript. Start and End are offsets from the
-// start of the programme in milliseconds; Offset is the byte offset of the
-// cue's text inside Doc.Text.
-type Cue struct {
-	Start   int64  `json:"start_ms"`
-	End     int64  `json:"end_ms"`
-	Speaker string `json:"speaker,omitempty"`
-	Offset  int    `json:"offset"`
-	Text    string `json:"text"`
-}
+// Cue is one timed line of a transcript (the domain's Cue). Start and End
+// are offsets from the start of the programme in milliseconds; Offset is
+// the byte offset of the cue's text inside Doc.Text.
+type Cue = domain.Cue
 
 // Doc is the input to a classifier.
 type Doc struct {

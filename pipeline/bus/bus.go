@@ -20,7 +20,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/veille-project/veille/storage"
+	"github.com/veille-project/veille/domain"
 )
 
 // Streams and subjects.
@@ -63,8 +63,8 @@ const (
 // Classified is the message between classify and store: an item and the
 // flags found in it (none is a valid answer: the item is still stored).
 type Classified struct {
-	Item  storage.Item   `json:"item"`
-	Flags []storage.Flag `json:"flags"`
+	Item  domain.Item   `json:"item"`
+	Flags []domain.Flag `json:"flags"`
 }
 
 // Bus is a connection to NATS JetStream with Veille's layout declared.
@@ -153,11 +153,11 @@ func (b *Bus) Setup(ctx context.Context, replicas int) error {
 
 // ItemMsgID is the de-duplication id of an item message: the same item with
 // the same text is one message however often it is polled.
-func ItemMsgID(it storage.Item) string { return "item:" + it.ID + ":" + it.ContentHash }
+func ItemMsgID(it domain.Item) string { return "item:" + it.ID + ":" + it.ContentHash }
 
 // PublishItem publishes an item for classification and waits for the
 // stream's acknowledgement.
-func (b *Bus) PublishItem(ctx context.Context, it storage.Item) error {
+func (b *Bus) PublishItem(ctx context.Context, it domain.Item) error {
 	data, err := json.Marshal(it)
 	if err != nil {
 		return fmt.Errorf("bus: encode item %s: %w", it.ID, err)
@@ -171,7 +171,7 @@ func (b *Bus) PublishItem(ctx context.Context, it storage.Item) error {
 
 // PublishItemAsync publishes an item without waiting; the caller waits on
 // the future (benchmarks and bulk loads).
-func (b *Bus) PublishItemAsync(it storage.Item) (jetstream.PubAckFuture, error) {
+func (b *Bus) PublishItemAsync(it domain.Item) (jetstream.PubAckFuture, error) {
 	data, err := json.Marshal(it)
 	if err != nil {
 		return nil, fmt.Errorf("bus: encode item %s: %w", it.ID, err)

@@ -8,8 +8,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/veille-project/veille/domain"
 	"github.com/veille-project/veille/pipeline/bus"
-	"github.com/veille-project/veille/storage"
 )
 
 func startBus(t *testing.T) *bus.Bus {
@@ -52,7 +52,7 @@ func TestSetupIsIdempotent(t *testing.T) {
 func TestRepublishedItemIsStoredOnce(t *testing.T) {
 	b := startBus(t)
 	ctx := context.Background()
-	it := storage.Item{ID: "a1", ContentHash: "h1", Kind: "article", Text: "x"}
+	it := domain.Item{ID: "a1", ContentHash: "h1", Kind: "article", Text: "x"}
 	for range 3 {
 		if err := b.PublishItem(ctx, it); err != nil {
 			t.Fatal(err)

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/veille-project/veille/domain"
 	"github.com/veille-project/veille/pipeline/config"
-	"github.com/veille-project/veille/storage"
 )
 
 // TranscriptMeta is what is known about a transcript besides its cues: from
@@ -93,7 +93,7 @@ func DirPath(src config.Source) string {
 // source into transcript items, sorted by file name. A file that cannot be
 // read or parsed is reported in the joined error and the others still
 // come back.
-func ReadTranscriptDir(ctx context.Context, src config.Source, opts DirOptions) ([]storage.Item, error) {
+func ReadTranscriptDir(ctx context.Context, src config.Source, opts DirOptions) ([]domain.Item, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -107,7 +107,7 @@ func ReadTranscriptDir(ctx context.Context, src config.Source, opts DirOptions) 
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 	now := opts.Now()
-	var items []storage.Item
+	var items []domain.Item
 	var errs []error
 	n := 0
 	for _, e := range entries {
@@ -148,22 +148,22 @@ func ReadTranscriptDir(ctx context.Context, src config.Source, opts DirOptions) 
 	return items, errors.Join(errs...)
 }
 
-func readTranscriptFile(src config.Source, path string, info os.FileInfo, now time.Time) (storage.Item, error) {
+func readTranscriptFile(src config.Source, path string, info os.FileInfo, now time.Time) (domain.Item, error) {
 	if info.Size() > MaxTranscriptBytes {
-		return storage.Item{}, fmt.Errorf("ingest: %s: %s: %d bytes is over the %d-byte limit: %w",
+		return domain.Item{}, fmt.Errorf("ingest: %s: %s: %d bytes is over the %d-byte limit: %w",
 			src.Name, filepath.Base(path), info.Size(), MaxTranscriptBytes, ErrTranscriptTooLarge)
 	}
 	data, err := readFileLimited(path, MaxTranscriptBytes)
 	if err != nil {
-		return storage.Item{}, fmt.Errorf("ingest: %s: %w", src.Name, err)
+		return domain.Item{}, fmt.Errorf("ingest: %s: %w", src.Name, err)
 	}
 	t, err := ParseTranscript(data, path)
 	if err != nil {
-		return storage.Item{}, fmt.Errorf("ingest: %s: %s: %w", src.Name, filepath.Base(path), err)
+		return domain.Item{}, fmt.Errorf("ingest: %s: %s: %w", src.Name, filepath.Base(path), err)
 	}
 	meta, err := transcriptMeta(path)
 	if err != nil {
-		return storage.Item{}, fmt.Errorf("ingest: %s: %w", src.Name, err)
+		return domain.Item{}, fmt.Errorf("ingest: %s: %w", src.Name, err)
 	}
 	if meta.Start == "" {
 		meta.Start = info.ModTime().UTC().Format(time.RFC3339)
@@ -228,8 +228,8 @@ func readFileLimited(path string, limit int64) ([]byte, error) {
 // TranscriptItem builds the Item for transcript t of src; key identifies
 // it within the source (file name, episode guid). Meta values win over the
 // source's hints.
-func TranscriptItem(src config.Source, key string, t *Transcript, meta TranscriptMeta, fetched time.Time) storage.Item {
-	it := storage.Item{
+func TranscriptItem(src config.Source, key string, t *Transcript, meta TranscriptMeta, fetched time.Time) domain.Item {
+	it := domain.Item{
 		ID:          ItemID(src.Name, key),
 		ContentHash: ContentHash(t.Text),
 		Source:      src.Name,

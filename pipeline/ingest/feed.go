@@ -14,8 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
+	"github.com/veille-project/veille/domain"
 	"github.com/veille-project/veille/pipeline/config"
-	"github.com/veille-project/veille/storage"
 )
 
 // Errors ParseFeed returns for documents with no usable feed.
@@ -46,7 +46,7 @@ type TranscriptRef struct {
 
 // Entry is one feed entry as an Item, with the transcripts it links to.
 type Entry struct {
-	Item        storage.Item
+	Item        domain.Item
 	Transcripts []TranscriptRef
 	index       int // position in the document
 }
@@ -61,8 +61,8 @@ type Feed struct {
 }
 
 // Items returns the entries' items.
-func (f *Feed) Items() []storage.Item {
-	out := make([]storage.Item, len(f.Entries))
+func (f *Feed) Items() []domain.Item {
+	out := make([]domain.Item, len(f.Entries))
 	for i, e := range f.Entries {
 		out[i] = e.Item
 	}
@@ -454,7 +454,7 @@ func buildEntry(it *gofeed.Item, f *Feed, src config.Source, base *url.URL, fetc
 	if body == "" && it.ITunesExt != nil {
 		body = it.ITunesExt.Summary
 	}
-	item := storage.Item{
+	item := domain.Item{
 		Source:  src.Name,
 		Kind:    "article",
 		Title:   HTMLToText(it.Title),

@@ -13,13 +13,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veille-project/veille/domain"
 	"github.com/veille-project/veille/pipeline/config"
-	"github.com/veille-project/veille/storage"
 )
 
 // PublishFunc hands one new item to the bus. An error leaves the item
 // unseen, so the next poll offers it again.
-type PublishFunc func(ctx context.Context, it storage.Item) error
+type PublishFunc func(ctx context.Context, it domain.Item) error
 
 // PollerOptions tune a Poller; zero values take the defaults.
 type PollerOptions struct {
@@ -475,10 +475,10 @@ func (p *Poller) transcript(ctx context.Context, src config.Source, feed *Feed, 
 	return p.offer(ctx, it, publish, res)
 }
 
-func (p *Poller) fetchTranscript(ctx context.Context, src config.Source, feed *Feed, e Entry, ref TranscriptRef, key string, now time.Time) (storage.Item, error) {
+func (p *Poller) fetchTranscript(ctx context.Context, src config.Source, feed *Feed, e Entry, ref TranscriptRef, key string, now time.Time) (domain.Item, error) {
 	resp, err := p.f.Get(ctx, ref.URL)
 	if err != nil {
-		return storage.Item{}, err
+		return domain.Item{}, err
 	}
 	hint := ref.Type
 	if hint == "" {
@@ -486,7 +486,7 @@ func (p *Poller) fetchTranscript(ctx context.Context, src config.Source, feed *F
 	}
 	t, err := ParseTranscript(resp.Body, hint)
 	if err != nil {
-		return storage.Item{}, err
+		return domain.Item{}, err
 	}
 	meta := TranscriptMeta{
 		Station: firstNonEmpty(src.Station, feed.Title),
@@ -502,7 +502,7 @@ func (p *Poller) fetchTranscript(ctx context.Context, src config.Source, feed *F
 
 // offer publishes it unless it was published before, or another item with
 // the same URL or the same text was.
-func (p *Poller) offer(ctx context.Context, it storage.Item, publish PublishFunc, res *PollResult) error {
+func (p *Poller) offer(ctx context.Context, it domain.Item, publish PublishFunc, res *PollResult) error {
 	now := p.opts.Now()
 	// An episode's transcript shares the episode's link; only items of
 	// the same kind are duplicates by URL.

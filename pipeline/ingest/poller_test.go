@@ -16,19 +16,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veille-project/veille/domain"
 	"github.com/veille-project/veille/pipeline/config"
 	"github.com/veille-project/veille/pipeline/ingest"
-	"github.com/veille-project/veille/storage"
 )
 
 // sink is a publish function that records what it was given.
 type sink struct {
 	mu    sync.Mutex
-	items []storage.Item
-	fail  func(storage.Item) error
+	items []domain.Item
+	fail  func(domain.Item) error
 }
 
-func (s *sink) publish(_ context.Context, it storage.Item) error {
+func (s *sink) publish(_ context.Context, it domain.Item) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail != nil {
@@ -40,10 +40,10 @@ func (s *sink) publish(_ context.Context, it storage.Item) error {
 	return nil
 }
 
-func (s *sink) bySource() map[string][]storage.Item {
+func (s *sink) bySource() map[string][]domain.Item {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := map[string][]storage.Item{}
+	out := map[string][]domain.Item{}
 	for _, it := range s.items {
 		out[it.Source] = append(out[it.Source], it)
 	}
@@ -116,7 +116,7 @@ func TestPollerPublishesOnceAndRetriesFailedPublishes(t *testing.T) {
 		{Name: "goma", URL: srv.URL + "/monusco.json", Mission: "MONUSCO"},
 	}
 	failing := ingest.ItemID("bangui", "qb-2026-03-11-004")
-	s := &sink{fail: func(it storage.Item) error {
+	s := &sink{fail: func(it domain.Item) error {
 		if it.ID == failing {
 			return errors.New("bus unavailable")
 		}
@@ -226,7 +226,7 @@ func TestPollerPodcastTranscripts(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "missing.vtt") || !strings.Contains(err.Error(), "404") {
 		t.Fatalf("err = %v, want the missing transcript named", err)
 	}
-	var transcripts []storage.Item
+	var transcripts []domain.Item
 	articles := 0
 	for _, it := range s.items {
 		if it.Kind == "transcript" {
@@ -403,7 +403,7 @@ func TestPollerTranscriptsDir(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "broken_20260312T0900_fr.vtt") || !strings.Contains(err.Error(), "line") {
 		t.Errorf("err = %v, want the broken file named with a line", err)
 	}
-	byStation := map[string]storage.Item{}
+	byStation := map[string]domain.Item{}
 	for _, it := range s.items {
 		byStation[it.Station] = it
 	}

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/veille-project/veille/storage"
+	"github.com/veille-project/veille/domain"
 )
 
 // Transcript limits. A radio day is far below all three.
@@ -40,7 +40,7 @@ var (
 type Transcript struct {
 	Format   string // vtt, srt, json, html, text
 	Text     string
-	Cues     []storage.Cue
+	Cues     []domain.Cue
 	Warnings []string
 }
 
@@ -283,11 +283,11 @@ func cueText(lines []string) (text, speaker string) {
 
 type cueBuilder struct {
 	format string
-	cues   []storage.Cue
+	cues   []domain.Cue
 	warn   []string
 }
 
-func (b *cueBuilder) add(line int, c storage.Cue) error {
+func (b *cueBuilder) add(line int, c domain.Cue) error {
 	if c.Text == "" {
 		return nil
 	}
@@ -311,8 +311,8 @@ func (b *cueBuilder) skipped(line int, why string) {
 // finish puts the cues in time order, joins their texts and sets each
 // cue's offset.
 func (b *cueBuilder) finish() *Transcript {
-	if !slices.IsSortedFunc(b.cues, func(x, y storage.Cue) int { return cmp.Compare(x.Start, y.Start) }) {
-		slices.SortStableFunc(b.cues, func(x, y storage.Cue) int { return cmp.Compare(x.Start, y.Start) })
+	if !slices.IsSortedFunc(b.cues, func(x, y domain.Cue) int { return cmp.Compare(x.Start, y.Start) }) {
+		slices.SortStableFunc(b.cues, func(x, y domain.Cue) int { return cmp.Compare(x.Start, y.Start) })
 		b.warn = append(b.warn, fmt.Sprintf("%s: cues out of time order; sorted by start", b.format))
 	}
 	var sb strings.Builder
@@ -369,7 +369,7 @@ func parseVTT(s string) (*Transcript, error) {
 			continue
 		}
 		text, speaker := cueText(blk.lines[ti+1:])
-		if err := b.add(blk.line, storage.Cue{Start: start, End: end, Speaker: speaker, Text: text}); err != nil {
+		if err := b.add(blk.line, domain.Cue{Start: start, End: end, Speaker: speaker, Text: text}); err != nil {
 			return nil, err
 		}
 	}
@@ -427,7 +427,7 @@ func parseSRT(s string) (*Transcript, error) {
 					text = strings.TrimSpace(text[len(m[0]):])
 				}
 			}
-			if err := b.add(tl, storage.Cue{Start: start, End: end, Speaker: speaker, Text: text}); err != nil {
+			if err := b.add(tl, domain.Cue{Start: start, End: end, Speaker: speaker, Text: text}); err != nil {
 				return nil, err
 			}
 		}
@@ -496,7 +496,7 @@ func parseJSONTranscript(data []byte) (*Transcript, error) {
 		return nil, fmt.Errorf("transcript: json: %d segments is over the limit of %d: %w", len(jt.Segments), 8*MaxCues, ErrTooManyCues)
 	}
 	b := &cueBuilder{format: "json"}
-	var cur storage.Cue
+	var cur domain.Cue
 	var words []string
 	flush := func() error {
 		if len(words) == 0 {
@@ -519,7 +519,7 @@ func parseJSONTranscript(data []byte) (*Transcript, error) {
 			}
 		}
 		if len(words) == 0 {
-			cur = storage.Cue{Start: start, Speaker: speaker}
+			cur = domain.Cue{Start: start, Speaker: speaker}
 		}
 		words = append(words, body)
 		cur.End = max(end, start, cur.End)
@@ -571,7 +571,7 @@ func parseHTMLTranscript(s string) *Transcript {
 			if n := len(b.cues); n > 0 && b.cues[n-1].End == b.cues[n-1].Start {
 				b.cues[n-1].End = max(at, b.cues[n-1].Start)
 			}
-			if b.add(0, storage.Cue{Start: at, End: at, Speaker: speaker, Text: text}) != nil {
+			if b.add(0, domain.Cue{Start: at, End: at, Speaker: speaker, Text: text}) != nil {
 				return b.finish()
 			}
 		}

@@ -12,9 +12,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/veille-project/veille/domain"
 	"github.com/veille-project/veille/pipeline/config"
 	"github.com/veille-project/veille/pipeline/ingest"
-	"github.com/veille-project/veille/storage"
 )
 
 func readTestdata(t *testing.T, parts ...string) []byte {
@@ -43,7 +43,7 @@ func checkOffsets(t *testing.T, tr *ingest.Transcript) {
 	}
 }
 
-func compareCues(t *testing.T, got, want []storage.Cue) {
+func compareCues(t *testing.T, got, want []domain.Cue) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("got %d cues, want %d: %+v", len(got), len(want), got)
@@ -65,7 +65,7 @@ func TestParseVTTRadioJournal(t *testing.T) {
 	if tr.Format != "vtt" {
 		t.Errorf("format %q", tr.Format)
 	}
-	compareCues(t, tr.Cues, []storage.Cue{
+	compareCues(t, tr.Cues, []domain.Cue{
 		{Start: 0, End: 4200, Speaker: "Présentatrice", Text: "Bonjour, il est sept heures à Bangui."},
 		{Start: 4200, End: 9850, Speaker: "Présentatrice", Text: "Une rumeur circule depuis hier sur les réseaux sociaux : des casques bleus auraient livré des armes près de Bambari."},
 		{Start: 9850, End: 15000, Speaker: "Porte-parole de la MINUSCA", Text: "Ces allégations sont sans fondement, nous l'avons vérifié & documenté."},
@@ -79,7 +79,7 @@ func TestParseSRTRadioJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	compareCues(t, tr.Cues, []storage.Cue{
+	compareCues(t, tr.Cues, []domain.Cue{
 		{Start: 0, End: 3500, Speaker: "Présentateur", Text: "Bonjour et bienvenue au journal."},
 		{Start: 3500, End: 8000, Text: "Des messages affirment que la MINUSCA quitterait Bangui la semaine prochaine."},
 		{Start: 8000, End: 12250, Speaker: "Porte-parole", Text: "Aucun retrait n'est prévu, le mandat court jusqu'en novembre."},
@@ -95,35 +95,35 @@ func TestParseTranscriptTolerance(t *testing.T) {
 	}
 	tests := []struct {
 		name, hint, doc string
-		want            []storage.Cue
+		want            []domain.Cue
 	}{
 		{"vtt missing hours", "", "WEBVTT\n\n01:02.500 --> 01:04.000\nsalut\n",
-			[]storage.Cue{{Start: 62500, End: 64000, Text: "salut"}}},
+			[]domain.Cue{{Start: 62500, End: 64000, Text: "salut"}}},
 		{"vtt bare CR line endings", "", "WEBVTT\r\r00:00:01.000 --> 00:00:02.000\rune\rdeux\r",
-			[]storage.Cue{{Start: 1000, End: 2000, Text: "une deux"}}},
+			[]domain.Cue{{Start: 1000, End: 2000, Text: "une deux"}}},
 		{"vtt cue settings and identifier", "", "WEBVTT\n\ncue-1\n00:00:01.000 --> 00:00:02.000 position:10% align:end\n<b>gras</b> &lt;ok&gt;\n",
-			[]storage.Cue{{Start: 1000, End: 2000, Text: "gras <ok>"}}},
+			[]domain.Cue{{Start: 1000, End: 2000, Text: "gras <ok>"}}},
 		{"vtt voice with class", "", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v.first.loud Jean Dupont>Oui</v>\n",
-			[]storage.Cue{{Start: 1000, End: 2000, Speaker: "Jean Dupont", Text: "Oui"}}},
+			[]domain.Cue{{Start: 1000, End: 2000, Speaker: "Jean Dupont", Text: "Oui"}}},
 		{"vtt bad cue skipped, good kept", "", "WEBVTT\n\n00:00:aa.000 --> 00:00:02.000\nmauvais\n\n00:00:03.000 --> 00:00:04.000\nbon\n",
-			[]storage.Cue{{Start: 3000, End: 4000, Text: "bon"}}},
+			[]domain.Cue{{Start: 3000, End: 4000, Text: "bon"}}},
 		{"vtt end before start skipped", "", "WEBVTT\n\n00:00:05.000 --> 00:00:04.000\nx\n\n00:00:06.000 --> 00:00:07.000\ny\n",
-			[]storage.Cue{{Start: 6000, End: 7000, Text: "y"}}},
+			[]domain.Cue{{Start: 6000, End: 7000, Text: "y"}}},
 		{"vtt utf-16 with BOM", "", string(utf16),
-			[]storage.Cue{{Start: 1000, End: 2000, Text: "Bonjour"}}},
+			[]domain.Cue{{Start: 1000, End: 2000, Text: "Bonjour"}}},
 		{"srt without numbers, dot separator, no millis", "x.srt", "00:00:01 --> 00:00:02.5\nun\n\n00:00:03,000 --> 00:00:04,000\ndeux\n",
-			[]storage.Cue{{Start: 1000, End: 2500, Text: "un"}, {Start: 3000, End: 4000, Text: "deux"}}},
+			[]domain.Cue{{Start: 1000, End: 2500, Text: "un"}, {Start: 3000, End: 4000, Text: "deux"}}},
 		{"srt cues without blank lines", "x.srt", "1\n00:00:01,000 --> 00:00:02,000\nun\n2\n00:00:03,000 --> 00:00:04,000\ndeux\n",
-			[]storage.Cue{{Start: 1000, End: 2000, Text: "un"}, {Start: 3000, End: 4000, Text: "deux"}}},
+			[]domain.Cue{{Start: 1000, End: 2000, Text: "un"}, {Start: 3000, End: 4000, Text: "deux"}}},
 		{"srt windows-1252", "x.srt", "1\n00:00:01,000 --> 00:00:02,000\nd\xe9j\xe0 vu\n",
-			[]storage.Cue{{Start: 1000, End: 2000, Text: "déjà vu"}}},
+			[]domain.Cue{{Start: 1000, End: 2000, Text: "déjà vu"}}},
 		{"srt lower-case words are not a speaker", "x.srt", "1\n00:00:01,000 --> 00:00:02,000\nLa météo : orages\n",
-			[]storage.Cue{{Start: 1000, End: 2000, Text: "La météo : orages"}}},
+			[]domain.Cue{{Start: 1000, End: 2000, Text: "La météo : orages"}}},
 		{"json segments merged per sentence and speaker", "t.json",
 			`{"version":"1.0.0","segments":[{"speaker":"A","startTime":0.5,"endTime":0.75,"body":"Il"},{"speaker":"A","startTime":1,"endTime":1.25,"body":"pleut."},{"speaker":"A","startTime":1.5,"endTime":2,"body":"Oui"},{"speaker":"B","startTime":2.5,"endTime":3,"body":"Non"}]}`,
-			[]storage.Cue{{Start: 500, End: 1250, Speaker: "A", Text: "Il pleut."}, {Start: 1500, End: 2000, Speaker: "A", Text: "Oui"}, {Start: 2500, End: 3000, Speaker: "B", Text: "Non"}}},
+			[]domain.Cue{{Start: 500, End: 1250, Speaker: "A", Text: "Il pleut."}, {Start: 1500, End: 2000, Speaker: "A", Text: "Oui"}, {Start: 2500, End: 3000, Speaker: "B", Text: "Non"}}},
 		{"podcasting html", "text/html", "<cite>Awa:</cite><time>0:05</time><p>Bonjour&nbsp;à tous</p><cite>Ali:</cite><time>1:02</time><p>Merci</p>",
-			[]storage.Cue{{Start: 5000, End: 62000, Speaker: "Awa", Text: "Bonjour à tous"}, {Start: 62000, End: 62000, Speaker: "Ali", Text: "Merci"}}},
+			[]domain.Cue{{Start: 5000, End: 62000, Speaker: "Awa", Text: "Bonjour à tous"}, {Start: 62000, End: 62000, Speaker: "Ali", Text: "Merci"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
