@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -191,5 +192,39 @@ func TestNoPatternQuotesTheCorpus(t *testing.T) {
 				t.Errorf("catalog text %q quotes %d words of %s", tx, n, f)
 			}
 		}
+	}
+}
+
+func TestLintFindsTermsThatDoNothing(t *testing.T) {
+	if f := catalog.Default().Lint(); len(f) > 0 {
+		t.Fatalf("the built-in catalog has %d lint findings, e.g. %s: run veille catalog fmt on it", len(f), f[0])
+	}
+	yml := []byte(`id: fuel-test
+title: {en: Fuel test, fr: Test carburant}
+meaning: {en: A test., fr: Un test.}
+responses: {en: [No.], fr: [Non.]}
+concepts:
+  hoard: {en: [hoard*, hoarding, "buying up", "buying up"]}
+rules:
+  - {id: r, all: [MISSION, hoard]}
+`)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "fuel-test.yaml"), yml, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(cat.Lint())
+	if !strings.Contains(got, `"hoarding" is already matched by "hoard*"`) || !strings.Contains(got, `"buying up" is listed twice`) {
+		t.Fatalf("lint findings %s, want the covered and the repeated term", got)
+	}
+	out, err := catalog.Format(yml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "hoarding") || strings.Count(string(out), "buying up") != 1 || !strings.Contains(string(out), "- hoard*") {
+		t.Fatalf("formatted file keeps useless terms or is not one term per line:\n%s", out)
 	}
 }
