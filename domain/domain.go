@@ -6,7 +6,10 @@
 // one another.
 package domain
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Cue is one timed line of a radio transcript.
 type Cue struct {
@@ -95,3 +98,12 @@ type Review struct {
 	Note     string    `json:"note"`
 	At       time.Time `json:"at"`
 }
+
+// Errors about sources, shared by the code that manages them and the web
+// app that reports them, so that errors.Is holds across both.
+var (
+	ErrBadSource        = errors.New("source: invalid")
+	ErrSourceExists     = errors.New("source: already exists")
+	ErrNoSuchSource     = errors.New("source: no such source")
+	ErrSourceConfigured = errors.New("source: configured in the configuration file")
+)

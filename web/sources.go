@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"github.com/veille-project/veille/domain"
 	"net/http"
 	"strings"
 )
@@ -33,10 +34,10 @@ type SourceAdmin interface {
 
 // Errors a SourceAdmin returns, wrapped with the detail shown to the admin.
 var (
-	ErrBadSource        = errors.New("invalid source")
-	ErrSourceExists     = errors.New("source already exists")
-	ErrNoSuchSource     = errors.New("no such source")
-	ErrSourceConfigured = errors.New("source is in the configuration file")
+	ErrBadSource        = domain.ErrBadSource
+	ErrSourceExists     = domain.ErrSourceExists
+	ErrNoSuchSource     = domain.ErrNoSuchSource
+	ErrSourceConfigured = domain.ErrSourceConfigured
 )
 
 // sourcesView is the admin's sources page.

@@ -123,7 +123,7 @@ func TestSourcesPageAdmin(t *testing.T) {
 		t.Fatalf("duplicate add: status %d, want 409 with the reason\n%.500s", resp.StatusCode, body)
 	}
 	bad := url.Values{"csrf": {csrf}, "name": {"lan"}, "url": {"ftp://10.0.0.1/feed"}, "kind": {"rss"}}
-	if resp, body = e.post(c, "/sources", bad); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "invalid source") {
+	if resp, body = e.post(c, "/sources", bad); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "source: invalid") {
 		t.Fatalf("bad add: status %d, want 400 with the reason\n%.500s", resp.StatusCode, body)
 	}
 	if !strings.Contains(body, `value="ftp://10.0.0.1/feed"`) {

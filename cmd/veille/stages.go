@@ -274,33 +274,17 @@ func (s sourceList) Add(ctx context.Context, in web.SourceInput, by string) erro
 		}
 		src.Interval = config.Duration(d)
 	}
-	return webSourceErr(run.PutSource(ctx, s.r.Bus, s.r.Config, src, by))
+	return run.PutSource(ctx, s.r.Bus, s.r.Config, src, by)
 }
 
 // SetPaused pauses or resumes a source.
 func (s sourceList) SetPaused(ctx context.Context, name string, paused bool) error {
-	return webSourceErr(run.SetPaused(ctx, s.r.Bus, s.r.Config, name, paused))
+	return run.SetPaused(ctx, s.r.Bus, s.r.Config, name, paused)
 }
 
 // Delete removes a source an admin added.
 func (s sourceList) Delete(ctx context.Context, name string) error {
-	return webSourceErr(run.DeleteSource(ctx, s.r.Bus, s.r.Config, name))
-}
-
-// webSourceErr maps the bucket's errors to the web app's, keeping the
-// detail.
-func webSourceErr(err error) error {
-	for _, m := range []struct{ from, to error }{
-		{run.ErrBadSource, web.ErrBadSource},
-		{run.ErrSourceExists, web.ErrSourceExists},
-		{run.ErrNoSuchSource, web.ErrNoSuchSource},
-		{run.ErrSourceConfigured, web.ErrSourceConfigured},
-	} {
-		if errors.Is(err, m.from) {
-			return fmt.Errorf("%w: %s", m.to, strings.TrimPrefix(err.Error(), m.from.Error()+": "))
-		}
-	}
-	return err
+	return run.DeleteSource(ctx, s.r.Bus, s.r.Config, name)
 }
 
 func listen(ctx context.Context, addr string, h http.Handler) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/veille-project/veille/domain"
 	"log/slog"
 	"net/url"
 	"path/filepath"
@@ -29,10 +30,10 @@ import (
 
 // Errors of the source bucket; callers branch on them with errors.Is.
 var (
-	ErrBadSource        = errors.New("source: invalid")
-	ErrSourceExists     = errors.New("source: already exists")
-	ErrNoSuchSource     = errors.New("source: no such source")
-	ErrSourceConfigured = errors.New("source: configured in the configuration file")
+	ErrBadSource        = domain.ErrBadSource
+	ErrSourceExists     = domain.ErrSourceExists
+	ErrNoSuchSource     = domain.ErrNoSuchSource
+	ErrSourceConfigured = domain.ErrSourceConfigured
 )
 
 // ManagedSource is one source of the polled list with where it comes from.
