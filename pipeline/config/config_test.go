@@ -2,6 +2,8 @@ package config
 
 import (
 	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -61,4 +63,46 @@ func TestDefaultDataDirOutsideACheckout(t *testing.T) {
 	if got := DefaultDataDir(); got != "data" {
 		t.Fatalf("data dir beside an existing data folder = %q, want data", got)
 	}
+}
+
+// TestEveryKeyIsDocumented walks the configuration's yaml keys and looks
+// for each in docs/: a key added to the code and not to the operators'
+// reference fails here.
+func TestEveryKeyIsDocumented(t *testing.T) {
+	var docs strings.Builder
+	files, _ := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs.Write(b)
+	}
+	if docs.Len() == 0 {
+		t.Fatal("no docs/*.md beside the code")
+	}
+	var walk func(reflect.Type, string)
+	walk = func(tp reflect.Type, prefix string) {
+		for i := 0; i < tp.NumField(); i++ {
+			f := tp.Field(i)
+			tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			if tag == "" || tag == "-" {
+				continue
+			}
+			key := prefix + tag
+			switch {
+			case f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(Duration(0)):
+				walk(f.Type, key+".")
+			case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
+				if !strings.Contains(docs.String(), "`"+tag) {
+					t.Errorf("key %s is documented nowhere in docs/", key)
+				}
+			default:
+				if !strings.Contains(docs.String(), "`"+key+"`") && !strings.Contains(docs.String(), "`"+key+" ") && !strings.Contains(docs.String(), "`"+tag+"`") {
+					t.Errorf("key %s is documented nowhere in docs/", key)
+				}
+			}
+		}
+	}
+	walk(reflect.TypeOf(Config{}), "")
 }
