@@ -152,13 +152,20 @@ func (c *Classifier) Classify(ctx context.Context, doc classifiers.Doc) (classif
 			}
 			continue
 		}
+		hearsay := passedOn(an)
 		if ruled > 0 {
 			f := rules.Flags[first]
 			f.Stance, f.Score = m.stance(&sc, n, f.Stance), p
+			if hearsay && f.Stance == classifiers.StanceReport {
+				f.Stance = classifiers.StanceAssert
+			}
 			out = append(out, f)
 			continue
 		}
 		f := classifiers.Flag{Narrative: n, Stance: m.stance(&sc, n, ""), Score: p}
+		if hearsay && f.Stance == classifiers.StanceReport {
+			f.Stance = classifiers.StanceAssert
+		}
 		if ev, ok := m.evidence(doc, an, j, p); ok {
 			f.Evidence = []classifiers.Evidence{ev}
 		}
@@ -365,7 +372,15 @@ func (m *Model) evidence(doc classifiers.Doc, an *match.Analysis, j int, p float
 		return classifiers.Evidence{}, false
 	}
 	part := match.Sentence{Start: start, End: end, Words: s.Words[best.lo:best.hi]}
-	ev := classifiers.Evidence{Start: start, End: end, Text: doc.Text[start:end], Rule: m.explain(part, j, p, 5)}
+	var concepts []string
+	if best.sent < len(an.Concepts) {
+		for _, c := range an.Concepts[best.sent] {
+			if row := m.row(hashBytes(kConcept, c)); row != nil && row[j] > 0 {
+				concepts = append(concepts, c)
+			}
+		}
+	}
+	ev := classifiers.Evidence{Start: start, End: end, Text: doc.Text[start:end], Rule: m.explain(part, j, p, 5, concepts)}
 	for _, cu := range doc.Cues {
 		if cu.Offset <= start && start < cu.Offset+len(cu.Text)+1 {
 			ev.CueStart = cu.Start
@@ -420,9 +435,10 @@ func Open(rules *match.Matcher, model string, threshold float64) (*Classifier, e
 }
 
 // explain writes the trace of a model flag: the model, the narrative, the
-// probability and the n words or word pairs of sentence s that push output
-// j most, strongest first, in one allocation.
-func (m *Model) explain(s match.Sentence, j int, p float64, n int) string {
+// probability, the n words or word pairs of sentence s that push output j
+// most, strongest first, and the catalog concepts of the sentence that
+// push it.
+func (m *Model) explain(s match.Sentence, j int, p float64, n int, concepts []string) string {
 	type pushed struct {
 		i  int // word index; a pair ends at word i
 		bi bool
@@ -482,5 +498,44 @@ func (m *Model) explain(s match.Sentence, j int, p float64, n int) string {
 		}
 		b.WriteString(s.Words[x.i])
 	}
+	if len(concepts) > 0 {
+		b.WriteString("; concepts: ")
+		b.WriteString(strings.Join(concepts, ", "))
+	}
 	return b.String()
+}
+
+// hearsayOpeners are the impersonal "they say" a post opens with, in each
+// language, as normalised words.
+var hearsayOpeners = [][]string{
+	{"on", "dit"}, {"il", "parait"}, {"les", "gens", "disent"}, {"ils", "disent"},
+	{"people", "say"}, {"they", "say"}, {"people", "are", "saying"}, {"word", "is"},
+	{"wanasema"}, {"watu", "wanasema"}, {"inasemekana"}, {"banasema"},
+	{"balobi"}, {"bato", "balobi"}, {"balobaka"},
+	{"يقولون"}, {"بيقولوا"}, {"يقال"},
+	{"atene", "so"}, {"azo", "atene", "so"}, {"a", "tene", "so"},
+}
+
+// passedOn reports hearsay passed on by the author: the text opens with an
+// impersonal "they say" and neither denies nor refutes anything. The
+// labelling rules make that an assertion in every language; the rules'
+// report cues ("wanasema", "balobi", "atene so") would call it a report.
+func passedOn(an *match.Analysis) bool {
+	if len(an.Sentences) == 0 {
+		return false
+	}
+	for _, cs := range an.Concepts {
+		for _, c := range cs {
+			if c == "DENY" || c == "DEBUNK" || c == "DEBUNK_LEAD" {
+				return false
+			}
+		}
+	}
+	words := an.Sentences[0].Words
+	for _, o := range hearsayOpeners {
+		if len(words) >= len(o) && slices.Equal(words[:len(o)], o) {
+			return true
+		}
+	}
+	return false
 }

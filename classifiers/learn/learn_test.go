@@ -209,3 +209,36 @@ func TestNarrativesTheModelDoesNotKnowKeepTheirRuleFlags(t *testing.T) {
 		t.Fatalf("flags %+v lack the rules' %s", res.Flags, rules.Flags[0].Narrative)
 	}
 }
+
+// TestHearsayMeansTheSameInEveryLanguage: a post that opens with an
+// impersonal "they say" passes the claim on, in any of the six languages;
+// relayed with the mission's denial, it is a report.
+func TestHearsayMeansTheSameInEveryLanguage(t *testing.T) {
+	c, err := learn.Open(matcher(t), "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ lang, text, want string }{
+		{"fr", "On dit que les casques bleus livrent des armes aux rebelles la nuit.", "assert"},
+		{"en", "People say the peacekeepers give weapons to the rebels at night.", "assert"},
+		{"sw", "Wanasema walinda amani wanawapa waasi silaha usiku.", "assert"},
+		{"ln", "Bato balobi ete ba casques bleus bapesaka ba rebelles mindoki na butu.", "assert"},
+		{"ar", "يقولون إن قوات حفظ السلام تعطي السلاح للمتمردين في الليل.", "assert"},
+		{"sg", "Azo atene so aturugu ti ONU amû ngombe na a rebelle na bï.", "assert"},
+		{"sw", "Wanasema walinda amani wanawapa waasi silaha usiku, lakini MONUSCO imekanusha madai hayo.", "report"},
+	} {
+		res, err := c.Classify(context.Background(), classifiers.Doc{Text: tc.text, Lang: tc.lang})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range res.Flags {
+			if f.Narrative == "weapons-to-armed-groups" {
+				got = append(got, f.Stance)
+			}
+		}
+		if len(got) != 1 || got[0] != tc.want {
+			t.Errorf("%s %q: stances %v, want %s", tc.lang, tc.text, got, tc.want)
+		}
+	}
+}
