@@ -557,3 +557,16 @@ func TestHealthSaysWhenALabelLies(t *testing.T) {
 		t.Fatalf("health warnings %q, want the mislabelling named", last.Warnings)
 	}
 }
+
+func TestPollErrorsNameTheirPackageOnce(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	p := ingest.NewPoller(ingest.NewFetcher(testFetch(hostOf(srv))), ingest.PollerOptions{})
+	err := p.PollOnce(context.Background(), []config.Source{{Name: "gone", URL: srv.URL + "/feed"}}, (&sink{}).publish)
+	if err == nil {
+		t.Fatal("a 404 feed polled without error")
+	}
+	if msg := err.Error(); strings.Count(msg, "ingest:") != 1 || !strings.Contains(msg, `source "gone"`) || !strings.Contains(msg, "404") {
+		t.Fatalf("error %q: want the package named once, the source and the status", msg)
+	}
+}
