@@ -407,8 +407,14 @@ func (a *app) loginSubmit(w http.ResponseWriter, r *http.Request, _ *session) {
 	// and client address, so nobody can lock another person out.
 	s, err := a.authenticate(r.Context(), token, apiPrefix)
 	if err != nil || s.user.Name != name {
-		key := name + "\x00" + ip
-		if !a.loginFail.take(key) {
+		// Failures are also counted per address across names, so one
+		// client cycling made-up names cannot grow the per-name counts
+		// without bound; an unusable name is counted as one name.
+		keyName := name
+		if logName != name {
+			keyName = "\x00invalid"
+		}
+		if !a.loginAddrFail.take(ip) || !a.loginFail.take(keyName+"\x00"+ip) {
 			a.log.Warn("login rate limited", "ip", ip, "user", logName)
 			w.Header().Set("Retry-After", fmt.Sprint(int(a.opt.LoginWindow.Seconds())))
 			v.Error = "err_rate_login"
@@ -475,13 +481,18 @@ func safeNext(next string) string {
 	return next
 }
 
-// limiter counts events per key in fixed windows.
+// limiter counts events per key in fixed windows. It holds at most
+// maxKeys keys: expired windows are swept at most once per eighth of a
+// window, and when every slot is live a new key evicts a random one, so a
+// caller cycling keys costs memory and time bounded by maxKeys, never more.
 type limiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	now    func() time.Time
-	seen   map[string]*window
+	mu        sync.Mutex
+	max       int
+	window    time.Duration
+	now       func() time.Time
+	seen      map[string]*window
+	maxKeys   int
+	nextSweep time.Time
 }
 
 type window struct {
@@ -489,24 +500,37 @@ type window struct {
 	n     int
 }
 
+// limiterKeys bounds each limiter's memory: about 100 bytes a key.
+const limiterKeys = 100_000
+
 func newLimiter(max int, win time.Duration, now func() time.Time) *limiter {
-	return &limiter{max: max, window: win, now: now, seen: map[string]*window{}}
+	return &limiter{max: max, window: win, now: now, seen: map[string]*window{}, maxKeys: limiterKeys}
 }
 
 func (l *limiter) current(key string) *window {
 	now := l.now()
-	if len(l.seen) > 10000 {
-		for k, w := range l.seen {
-			if now.Sub(w.start) >= l.window {
-				delete(l.seen, k)
+	w := l.seen[key]
+	if w != nil && now.Sub(w.start) < l.window {
+		return w
+	}
+	if w == nil && len(l.seen) >= l.maxKeys {
+		if !now.Before(l.nextSweep) {
+			for k, old := range l.seen {
+				if now.Sub(old.start) >= l.window {
+					delete(l.seen, k)
+				}
 			}
+			l.nextSweep = now.Add(l.window / 8)
+		}
+		for k := range l.seen { // still full: evict one at random
+			if len(l.seen) < l.maxKeys {
+				break
+			}
+			delete(l.seen, k)
 		}
 	}
-	w := l.seen[key]
-	if w == nil || now.Sub(w.start) >= l.window {
-		w = &window{start: now}
-		l.seen[key] = w
-	}
+	w = &window{start: now}
+	l.seen[key] = w
 	return w
 }
 

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -125,6 +126,36 @@ func TestLimiter(t *testing.T) {
 	now = now.Add(time.Minute)
 	if !l.take("a") {
 		t.Fatal("window did not reset")
+	}
+}
+
+func TestLimiterStaysBounded(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := newLimiter(3, time.Minute, func() time.Time { return now })
+	l.maxKeys = 100
+	for i := 0; i < 10_000; i++ { // one caller cycling keys inside one window
+		l.take(fmt.Sprint("name", i))
+		if len(l.seen) > l.maxKeys {
+			t.Fatalf("after %d keys the limiter holds %d, over its bound of %d", i+1, len(l.seen), l.maxKeys)
+		}
+	}
+	// A key counted just now keeps its count while there is room.
+	l = newLimiter(1, time.Minute, func() time.Time { return now })
+	l.maxKeys = 100
+	l.take("victim")
+	for i := 0; i < 50; i++ {
+		l.take(fmt.Sprint("other", i))
+	}
+	if l.take("victim") {
+		t.Fatal("a live count was lost although the limiter had room")
+	}
+	// Once windows expire they are swept instead of evicting live keys.
+	now = now.Add(time.Minute)
+	for i := 0; i < 100; i++ {
+		l.take(fmt.Sprint("late", i))
+	}
+	if len(l.seen) > l.maxKeys {
+		t.Fatalf("holds %d keys after expiry, bound %d", len(l.seen), l.maxKeys)
 	}
 }
 

@@ -97,7 +97,7 @@ type Options struct {
 	// LoginLimit is how many failed sign-ins one user name may have from
 	// one client address per LoginWindow (defaults 10 per 15 minutes);
 	// past it that pair is answered 429, while a correct token always
-	// signs in.
+	// signs in. One address may fail ten times that many across all names.
 	LoginLimit  int
 	LoginWindow time.Duration
 	// BearerLimit is how many failed API token look-ups one client address
@@ -140,6 +140,9 @@ type app struct {
 	policy *bluemonday.Policy
 	// loginFail counts failed sign-ins per (user name, client address).
 	loginFail *limiter
+	// loginAddrFail counts failed sign-ins per client address, whatever
+	// the name (ten times LoginLimit).
+	loginAddrFail *limiter
 	// bearerFail counts failed API token look-ups per client address.
 	bearerFail *limiter
 	proxies    []*net.IPNet
@@ -174,15 +177,16 @@ func New(opt Options) (http.Handler, error) {
 		opt.BearerLimit = 50
 	}
 	a := &app{
-		opt:        opt,
-		store:      opt.Store,
-		log:        opt.Logger,
-		now:        opt.Now,
-		policy:     originalPolicy(),
-		loginFail:  newLimiter(opt.LoginLimit, opt.LoginWindow, opt.Now),
-		bearerFail: newLimiter(opt.BearerLimit, opt.LoginWindow, opt.Now),
-		checkLim:   newLimiter(opt.CheckLimit, time.Minute, opt.Now),
-		proxies:    opt.TrustedProxies,
+		opt:           opt,
+		store:         opt.Store,
+		log:           opt.Logger,
+		now:           opt.Now,
+		policy:        originalPolicy(),
+		loginFail:     newLimiter(opt.LoginLimit, opt.LoginWindow, opt.Now),
+		loginAddrFail: newLimiter(10*opt.LoginLimit, opt.LoginWindow, opt.Now),
+		bearerFail:    newLimiter(opt.BearerLimit, opt.LoginWindow, opt.Now),
+		checkLim:      newLimiter(opt.CheckLimit, time.Minute, opt.Now),
+		proxies:       opt.TrustedProxies,
 	}
 	if err := a.parseTemplates(); err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html"
 	"log/slog"
 	"net/http"
@@ -298,6 +299,29 @@ func TestLoginFailuresLockNobodyElseOut(t *testing.T) {
 				t.Fatalf("right token from another address: status %d, want 303", got)
 			}
 		})
+	}
+}
+
+func TestLoginFailuresAcrossNamesAreLimitedPerAddress(t *testing.T) {
+	e := newEnv(t, func(o *web.Options) { o.LoginLimit = 2 })
+	try := func(name, token string) int {
+		c := e.client()
+		_, body := e.get(c, "/login")
+		resp, _ := e.post(c, "/login", url.Values{"csrf": {formToken(t, body)}, "name": {name}, "token": {token}})
+		return resp.StatusCode
+	}
+	// Each made-up name fails once: under the per-name limit, but the
+	// address as a whole may fail 10 × 2 times.
+	for i := 0; i < 20; i++ {
+		if got := try(fmt.Sprintf("guess%02d", i), "vt_wrong"); got != http.StatusUnauthorized {
+			t.Fatalf("failure %d: status %d, want 401", i+1, got)
+		}
+	}
+	if got := try("guess99", "vt_wrong"); got != http.StatusTooManyRequests {
+		t.Fatalf("21st failure from one address under a new name: status %d, want 429", got)
+	}
+	if got := try(e.names["radio"], e.tokens["radio"]); got != http.StatusSeeOther {
+		t.Fatalf("right token from that address: status %d, want 303", got)
 	}
 }
 
