@@ -119,3 +119,32 @@ func TestLoadRefusesWhatCannotBeScored(t *testing.T) {
 		t.Fatalf("CheckNarratives = %v, want the unknown narrative named", err)
 	}
 }
+
+// TestF1AtTargetPasses: 12 found, 1 false, 7 missed is micro-F1 0.75
+// exactly, and a 0.75 target accepts it.
+func TestF1AtTargetPasses(t *testing.T) {
+	var items []eval.Item
+	c := fixed{}
+	for i := 0; i < 19; i++ {
+		id := strings.Repeat("x", i+1)
+		items = append(items, eval.Item{ID: id, Lang: "ar", Text: "نص عن البعثة", Labels: []eval.Label{{Narrative: "weapons-to-armed-groups", Stance: "assert", Evidence: []string{"نص عن البعثة"}}}})
+		if i < 12 {
+			c[id] = []classifiers.Flag{{Narrative: "weapons-to-armed-groups", Stance: "assert", Evidence: []classifiers.Evidence{{Start: 0, End: len("نص عن البعثة")}}}}
+		}
+	}
+	items = append(items, eval.Item{ID: "clean", Lang: "ar", Text: "نص آخر"})
+	c["clean"] = []classifiers.Flag{{Narrative: "attacks-on-civilians", Stance: "assert"}}
+	rep, err := eval.Run(context.Background(), c, items, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := rep.ByLang["ar"]; s.TP != 12 || s.FP != 1 || s.FN != 7 || s.F1 != 0.75 {
+		t.Fatalf("tp/fp/fn %d/%d/%d F1 %v, want 12/1/7 and 0.75", s.TP, s.FP, s.FN, s.F1)
+	}
+	tg := eval.Targets{F1Multi: 0.75, F1EnFr: 0.75}
+	for _, b := range rep.Check(tg) {
+		if strings.Contains(b, "micro-F1") {
+			t.Errorf("Check(F1 0.75) = %q for a micro-F1 of exactly 0.75", b)
+		}
+	}
+}
