@@ -11,6 +11,7 @@ import (
 	"github.com/veille-project/veille/classifiers/match"
 	"github.com/veille-project/veille/pipeline/bus"
 	"github.com/veille-project/veille/pipeline/run"
+	"github.com/veille-project/veille/storage"
 	"github.com/veille-project/veille/storage/backend"
 )
 
@@ -18,31 +19,7 @@ import (
 // the embedded NATS and chDB: undecodable messages on either stream end in
 // the dead-letter stream while every good item is stored once.
 func TestPoisonMessagesGoToDeadLetters(t *testing.T) {
-	dir := t.TempDir()
-	srv, err := bus.StartEmbedded(dir, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	b, err := bus.Connect(ctx, srv.URL(), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if err := b.Setup(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
-	st, err := backend.Open(ctx, "embedded", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	m, err := match.New(catalog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, b, st, m := newStageEnv(t)
 
 	items := run.SyntheticItems(200, 3)
 	for i, it := range items {
@@ -123,31 +100,7 @@ func (s stallOn) Classify(ctx context.Context, d classifiers.Doc) (classifiers.R
 // healthy ones in the same batch: the healthy ones are stored once, and
 // only the slow one is dead-lettered, after its own time budget.
 func TestSlowItemDelaysNoOther(t *testing.T) {
-	dir := t.TempDir()
-	srv, err := bus.StartEmbedded(dir, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	b, err := bus.Connect(ctx, srv.URL(), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if err := b.Setup(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
-	st, err := backend.Open(ctx, "embedded", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	m, err := match.New(catalog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, b, st, m := newStageEnv(t)
 	items := run.SyntheticItems(300, 5)
 	slow := items[17].ID
 	for _, it := range items {
@@ -200,4 +153,37 @@ func TestSlowItemDelaysNoOther(t *testing.T) {
 	if reason := msg.Header.Get("Veille-Error"); !strings.Contains(reason, slow) || !strings.Contains(reason, "took longer than") {
 		t.Errorf("dead letter says %q, want the slow item %s and its time budget", reason, slow)
 	}
+}
+
+// newStageEnv starts an embedded NATS server and chDB store in a temporary
+// directory, with the streams set up and the default catalog's matcher;
+// everything is closed when the test ends.
+func newStageEnv(t *testing.T) (context.Context, *bus.Bus, storage.Store, *match.Matcher) {
+	t.Helper()
+	dir := t.TempDir()
+	srv, err := bus.StartEmbedded(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	b, err := bus.Connect(ctx, srv.URL(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	if err := b.Setup(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	st, err := backend.Open(ctx, "embedded", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	m, err := match.New(catalog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, b, st, m
 }
