@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/veille-project/veille/pipeline/config"
+	"github.com/veille-project/veille/pipeline/fetch"
 	"github.com/veille-project/veille/pipeline/ingest"
+	"github.com/veille-project/veille/pipeline/parse"
 )
 
 func init() {
@@ -45,7 +47,7 @@ func runFeeds(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := ingest.CheckFetchConfig(cfg.Fetch); err != nil {
+	if err := fetch.CheckFetchConfig(cfg.Fetch); err != nil {
 		return err
 	}
 	if *allowPrivate {
@@ -66,7 +68,7 @@ func runFeeds(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w: no source given and none configured in %s\n%s", errUsage, *cfgPath, feedsUsage)
 	}
 
-	f := ingest.NewFetcher(cfg.Fetch)
+	f := fetch.NewFetcher(cfg.Fetch)
 	lines := make([]string, len(sources))
 	sem := make(chan struct{}, 4)
 	var wg sync.WaitGroup
@@ -89,7 +91,7 @@ func runFeeds(ctx context.Context, args []string) error {
 }
 
 // checkSource reports on one source in a line: "ok ..." or "error ...".
-func checkSource(ctx context.Context, f *ingest.Fetcher, src config.Source) string {
+func checkSource(ctx context.Context, f *fetch.Fetcher, src config.Source) string {
 	now := time.Now()
 	isURL := strings.HasPrefix(src.URL, "http://") || strings.HasPrefix(src.URL, "https://")
 	if !isURL && strings.Contains(src.URL, "://") && !strings.HasPrefix(src.URL, "file://") {
@@ -135,19 +137,19 @@ func checkSource(ctx context.Context, f *ingest.Fetcher, src config.Source) stri
 			return "error " + err.Error()
 		}
 		if int64(len(body)) > f.MaxBody() {
-			return fmt.Sprintf("error %s: file over the %d-byte limit: %v", path, f.MaxBody(), ingest.ErrBodyTooLarge)
+			return fmt.Sprintf("error %s: file over the %d-byte limit: %v", path, f.MaxBody(), fetch.ErrBodyTooLarge)
 		}
 		hint = filepath.Base(path)
 	}
 
 	if looksLikeTranscript(body, hint) {
-		t, err := ingest.ParseTranscript(body, hint)
+		t, err := parse.ParseTranscript(body, hint)
 		if err != nil {
 			return "error " + oneLineErr(err)
 		}
 		return fmt.Sprintf("ok %d items %s transcript (%d cues)%s", boolInt(t.Text != ""), t.Format, len(t.Cues), warnings(t.Warnings))
 	}
-	feed, err := ingest.ParseFeed(body, hint, src, now)
+	feed, err := parse.ParseFeed(body, hint, src, now)
 	if err != nil {
 		return "error " + oneLineErr(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/veille-project/veille/pipeline/config"
+	"github.com/veille-project/veille/pipeline/fetch"
 	"github.com/veille-project/veille/pipeline/ingest"
 	"github.com/veille-project/veille/storage"
 )
@@ -28,7 +29,7 @@ func TestReloadSwapsSources(t *testing.T) {
 	}))
 	defer site.Close()
 	host := strings.TrimPrefix(site.URL, "http://")
-	p := ingest.NewPoller(ingest.NewFetcher(config.Fetch{Allow: []string{host}}), ingest.PollerOptions{DefaultInterval: time.Hour})
+	p := ingest.NewPoller(fetch.NewFetcher(config.Fetch{Allow: []string{host}}), ingest.PollerOptions{DefaultInterval: time.Hour})
 
 	var mu sync.Mutex
 	got := map[string]bool{}

@@ -15,7 +15,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/veille-project/veille/pipeline/ingest"
+	"github.com/veille-project/veille/pipeline/fetch"
 	"github.com/veille-project/veille/storage"
 )
 
@@ -53,7 +53,7 @@ var (
 	// ErrPrivateAddress is returned when a webhook URL resolves to an
 	// address that is not public and not allow-listed (the fetcher's
 	// sentinel: one guard, one error).
-	ErrPrivateAddress = ingest.ErrPrivateAddress
+	ErrPrivateAddress = fetch.ErrPrivateAddress
 	// ErrRule marks a rule that cannot be evaluated as written.
 	ErrRule = errors.New("alert: bad rule")
 	// ErrNotFound is returned for an unknown alert id.

@@ -17,13 +17,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/veille-project/veille/pipeline/ingest"
+	"github.com/veille-project/veille/pipeline/fetch"
 )
 
 // newGuard is the fetcher's SSRF guard with the same allow-list
 // (fetch.allow), so a webhook URL can reach no more than a feed URL can.
-func newGuard(entries []string) (*ingest.Guard, error) {
-	g, err := ingest.NewGuard(entries, 10*time.Second)
+func newGuard(entries []string) (*fetch.Guard, error) {
+	g, err := fetch.NewGuard(entries, 10*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("alert: %w", err)
 	}
@@ -37,7 +37,7 @@ type webhook struct {
 	client *http.Client
 }
 
-func newWebhook(g *ingest.Guard, timeout time.Duration) *webhook {
+func newWebhook(g *fetch.Guard, timeout time.Duration) *webhook {
 	tr := &http.Transport{
 		Proxy:                 nil, // a proxy would connect on our behalf, past the guard
 		DialContext:           g.DialContext,

@@ -13,6 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/veille-project/veille/pipeline/fetch"
+	"github.com/veille-project/veille/pipeline/parse"
+
 	"github.com/veille-project/veille/domain"
 	"github.com/veille-project/veille/pipeline/config"
 )
@@ -123,7 +126,7 @@ func ReadTranscriptDir(ctx context.Context, src config.Source, opts DirOptions) 
 			errs = append(errs, fmt.Errorf("ingest: %s: more than %d transcript files; the rest wait for the next poll", src.Name, MaxDirFiles))
 			break
 		}
-		id := ItemID(src.Name, "file:"+name)
+		id := parse.ItemID(src.Name, "file:"+name)
 		info, err := e.Info()
 		if err != nil {
 			continue // removed meanwhile
@@ -149,15 +152,15 @@ func ReadTranscriptDir(ctx context.Context, src config.Source, opts DirOptions) 
 }
 
 func readTranscriptFile(src config.Source, path string, info os.FileInfo, now time.Time) (domain.Item, error) {
-	if info.Size() > MaxTranscriptBytes {
+	if info.Size() > parse.MaxTranscriptBytes {
 		return domain.Item{}, fmt.Errorf("ingest: %s: %s: %d bytes is over the %d-byte limit: %w",
-			src.Name, filepath.Base(path), info.Size(), MaxTranscriptBytes, ErrTranscriptTooLarge)
+			src.Name, filepath.Base(path), info.Size(), parse.MaxTranscriptBytes, parse.ErrTranscriptTooLarge)
 	}
-	data, err := readFileLimited(path, MaxTranscriptBytes)
+	data, err := readFileLimited(path, parse.MaxTranscriptBytes)
 	if err != nil {
 		return domain.Item{}, fmt.Errorf("ingest: %s: %w", src.Name, err)
 	}
-	t, err := ParseTranscript(data, path)
+	t, err := parse.ParseTranscript(data, path)
 	if err != nil {
 		return domain.Item{}, fmt.Errorf("ingest: %s: %s: %w", src.Name, filepath.Base(path), err)
 	}
@@ -220,7 +223,7 @@ func readFileLimited(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: over the %d-byte limit: %w", path, limit, ErrBodyTooLarge)
+		return nil, fmt.Errorf("%s: over the %d-byte limit: %w", path, limit, fetch.ErrBodyTooLarge)
 	}
 	return b, nil
 }
@@ -228,15 +231,15 @@ func readFileLimited(path string, limit int64) ([]byte, error) {
 // TranscriptItem builds the Item for transcript t of src; key identifies
 // it within the source (file name, episode guid). Meta values win over the
 // source's hints.
-func TranscriptItem(src config.Source, key string, t *Transcript, meta TranscriptMeta, fetched time.Time) domain.Item {
+func TranscriptItem(src config.Source, key string, t *parse.Transcript, meta TranscriptMeta, fetched time.Time) domain.Item {
 	it := domain.Item{
-		ID:          ItemID(src.Name, key),
-		ContentHash: ContentHash(t.Text),
+		ID:          parse.ItemID(src.Name, key),
+		ContentHash: parse.ContentHash(t.Text),
 		Source:      src.Name,
 		Kind:        "transcript",
 		Title:       meta.Title,
 		Text:        t.Text,
-		Lang:        firstNonEmpty(normLang(meta.Lang), normLang(src.Lang)),
+		Lang:        firstNonEmpty(parse.NormLang(meta.Lang), parse.NormLang(src.Lang)),
 		Mission:     firstNonEmpty(meta.Mission, src.Mission),
 		Station:     firstNonEmpty(meta.Station, src.Station, src.Name),
 		Cues:        t.Cues,

@@ -18,7 +18,8 @@ import (
 
 	"github.com/veille-project/veille/internal/testenv"
 	"github.com/veille-project/veille/pipeline/config"
-	"github.com/veille-project/veille/pipeline/ingest"
+	"github.com/veille-project/veille/pipeline/fetch"
+	"github.com/veille-project/veille/pipeline/parse"
 )
 
 // manifestRow is one line of feeds-wild/MANIFEST.tsv.
@@ -116,7 +117,7 @@ func TestFeedsWild(t *testing.T) {
 		w.Write(b)
 	}))
 	defer srv.Close()
-	f := ingest.NewFetcher(config.Fetch{Allow: []string{hostOf(srv)}, TotalTimeout: config.Duration(10 * time.Second)})
+	f := fetch.NewFetcher(config.Fetch{Allow: []string{hostOf(srv)}, TotalTimeout: config.Duration(10 * time.Second)})
 
 	type outcome struct{ ok, partialItems, partialErr, errs int }
 	tally := map[string]*outcome{}
@@ -187,7 +188,7 @@ type wildResult struct {
 	err              error
 }
 
-func fetchAndParse(f *ingest.Fetcher, url string, row manifestRow) wildResult {
+func fetchAndParse(f *fetch.Fetcher, url string, row manifestRow) wildResult {
 	resp, err := f.Get(context.Background(), url)
 	if err != nil {
 		return wildResult{err: err}
@@ -195,7 +196,7 @@ func fetchAndParse(f *ingest.Fetcher, url string, row manifestRow) wildResult {
 	r := wildResult{present: entriesPresent(row.path, resp.Body)}
 	if strings.HasPrefix(row.path, "transcripts/") {
 		r.transcript = true
-		tr, err := ingest.ParseTranscript(resp.Body, resp.ContentType)
+		tr, err := parse.ParseTranscript(resp.Body, resp.ContentType)
 		if err != nil {
 			r.err = err
 			return r
@@ -206,7 +207,7 @@ func fetchAndParse(f *ingest.Fetcher, url string, row manifestRow) wildResult {
 		r.warnings = tr.Warnings
 		return r
 	}
-	feed, err := ingest.ParseFeed(resp.Body, resp.ContentType, config.Source{Name: row.path}, time.Now())
+	feed, err := parse.ParseFeed(resp.Body, resp.ContentType, config.Source{Name: row.path}, time.Now())
 	if err != nil {
 		r.err = err
 		return r

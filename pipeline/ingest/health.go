@@ -6,6 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/veille-project/veille/pipeline/parse"
 )
 
 // SourceHealth is one source's polling record, JSON-serialisable so the
@@ -107,5 +109,5 @@ func roughDuration(d time.Duration) string {
 
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
-	return clip(s, n)
+	return parse.Clip(s, n)
 }

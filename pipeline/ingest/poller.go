@@ -13,6 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veille-project/veille/pipeline/fetch"
+	"github.com/veille-project/veille/pipeline/parse"
+
 	"github.com/veille-project/veille/domain"
 	"github.com/veille-project/veille/pipeline/config"
 )
@@ -57,7 +60,7 @@ type PollerOptions struct {
 // the bus's Nats-Msg-Id window and the store's idempotent writes absorb
 // the re-publication). Safe for concurrent use.
 type Poller struct {
-	f    *Fetcher
+	f    *fetch.Fetcher
 	opts PollerOptions
 	log  *slog.Logger
 
@@ -65,7 +68,7 @@ type Poller struct {
 	seen        map[string]time.Time // item id → last seen in a source
 	byURL       map[string]mark      // normalised item URL → owner
 	byHash      map[string]mark      // content hash → owner
-	validators  map[string]Validators
+	validators  map[string]fetch.Validators
 	health      map[string]*SourceHealth
 	published   map[string][]time.Time // per source, last 24h
 	tFailures   map[string]int         // transcript URL → failed attempts
@@ -80,7 +83,7 @@ type mark struct {
 }
 
 // NewPoller returns a Poller fetching through f.
-func NewPoller(f *Fetcher, opts PollerOptions) *Poller {
+func NewPoller(f *fetch.Fetcher, opts PollerOptions) *Poller {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -111,7 +114,7 @@ func NewPoller(f *Fetcher, opts PollerOptions) *Poller {
 	return &Poller{
 		f: f, opts: opts, log: opts.Logger,
 		seen: map[string]time.Time{}, byURL: map[string]mark{}, byHash: map[string]mark{},
-		validators: map[string]Validators{}, health: map[string]*SourceHealth{},
+		validators: map[string]fetch.Validators{}, health: map[string]*SourceHealth{},
 		published: map[string][]time.Time{}, tFailures: map[string]int{}, failedFiles: map[string]FileError{},
 		retryAfters: map[string]time.Duration{},
 	}
@@ -331,7 +334,7 @@ func (p *Poller) poll(ctx context.Context, src config.Source, publish PublishFun
 	p.mu.Unlock()
 	resp, err := p.f.GetConditional(ctx, src.URL, v)
 	if err != nil {
-		var se *StatusError
+		var se *fetch.StatusError
 		if errors.As(err, &se) {
 			p.mu.Lock()
 			p.retryAfters[src.Name] = se.RetryAfter
@@ -347,7 +350,7 @@ func (p *Poller) poll(ctx context.Context, src config.Source, publish PublishFun
 		res.NotModified = true
 		return res, resp.StatusCode, nil
 	}
-	feed, err := ParseFeed(resp.Body, resp.ContentType, src, now)
+	feed, err := parse.ParseFeed(resp.Body, resp.ContentType, src, now)
 	if err != nil {
 		return res, resp.StatusCode, err
 	}
@@ -429,7 +432,7 @@ func transcriptPreference(t string) int {
 
 // BestTranscript picks the timed transcript of an episode, preferring
 // WebVTT, then SRT, JSON, HTML and plain text.
-func BestTranscript(refs []TranscriptRef) TranscriptRef {
+func BestTranscript(refs []parse.TranscriptRef) parse.TranscriptRef {
 	best := refs[0]
 	for _, r := range refs[1:] {
 		if transcriptPreference(r.Type) < transcriptPreference(best.Type) {
@@ -439,9 +442,9 @@ func BestTranscript(refs []TranscriptRef) TranscriptRef {
 	return best
 }
 
-func (p *Poller) transcript(ctx context.Context, src config.Source, feed *Feed, e Entry, publish PublishFunc, res *PollResult, now time.Time) error {
+func (p *Poller) transcript(ctx context.Context, src config.Source, feed *parse.Feed, e parse.Entry, publish PublishFunc, res *PollResult, now time.Time) error {
 	key := e.Item.ID + "#transcript"
-	id := ItemID(src.Name, key)
+	id := parse.ItemID(src.Name, key)
 	p.mu.Lock()
 	_, done := p.seen[id]
 	if done {
@@ -467,7 +470,7 @@ func (p *Poller) transcript(ctx context.Context, src config.Source, feed *Feed, 
 		}
 		p.mu.Unlock()
 		return fmt.Errorf("ingest: source %q: episode %q: transcript %s (attempt %d of %d): %w",
-			src.Name, clip(e.Item.Title, 60), ref.URL, n, p.opts.TranscriptAttempts, err)
+			src.Name, parse.Clip(e.Item.Title, 60), ref.URL, n, p.opts.TranscriptAttempts, err)
 	}
 	p.mu.Lock()
 	delete(p.tFailures, ref.URL)
@@ -475,7 +478,7 @@ func (p *Poller) transcript(ctx context.Context, src config.Source, feed *Feed, 
 	return p.offer(ctx, it, publish, res)
 }
 
-func (p *Poller) fetchTranscript(ctx context.Context, src config.Source, feed *Feed, e Entry, ref TranscriptRef, key string, now time.Time) (domain.Item, error) {
+func (p *Poller) fetchTranscript(ctx context.Context, src config.Source, feed *parse.Feed, e parse.Entry, ref parse.TranscriptRef, key string, now time.Time) (domain.Item, error) {
 	resp, err := p.f.Get(ctx, ref.URL)
 	if err != nil {
 		return domain.Item{}, err
@@ -484,7 +487,7 @@ func (p *Poller) fetchTranscript(ctx context.Context, src config.Source, feed *F
 	if hint == "" {
 		hint = resp.ContentType
 	}
-	t, err := ParseTranscript(resp.Body, hint)
+	t, err := parse.ParseTranscript(resp.Body, hint)
 	if err != nil {
 		return domain.Item{}, err
 	}

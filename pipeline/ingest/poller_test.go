@@ -16,9 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veille-project/veille/pipeline/fetch/fetchtest"
+
 	"github.com/veille-project/veille/domain"
 	"github.com/veille-project/veille/pipeline/config"
+	"github.com/veille-project/veille/pipeline/fetch"
 	"github.com/veille-project/veille/pipeline/ingest"
+	"github.com/veille-project/veille/pipeline/parse"
 )
 
 // sink is a publish function that records what it was given.
@@ -108,14 +112,14 @@ func TestPollerPublishesOnceAndRetriesFailedPublishes(t *testing.T) {
 	defer srv.Close()
 	var health []ingest.SourceHealth
 	var hmu sync.Mutex
-	p := ingest.NewPoller(ingest.NewFetcher(testFetch(hostOf(srv.Server))), ingest.PollerOptions{
+	p := ingest.NewPoller(fetch.NewFetcher(testFetch(hostOf(srv.Server))), ingest.PollerOptions{
 		OnHealth: func(h ingest.SourceHealth) { hmu.Lock(); health = append(health, h); hmu.Unlock() },
 	})
 	sources := []config.Source{
 		{Name: "bangui", URL: srv.URL + "/minusca.rss", Kind: "rss", Mission: "MINUSCA"},
 		{Name: "goma", URL: srv.URL + "/monusco.json", Mission: "MONUSCO"},
 	}
-	failing := ingest.ItemID("bangui", "qb-2026-03-11-004")
+	failing := parse.ItemID("bangui", "qb-2026-03-11-004")
 	s := &sink{fail: func(it domain.Item) error {
 		if it.ID == failing {
 			return errors.New("bus unavailable")
@@ -194,7 +198,7 @@ func TestPollerSuppressesDuplicatesAcrossSources(t *testing.T) {
 	mirror = bytes.ReplaceAll(mirror, []byte(`"gh-`), []byte(`"miroir-`))
 	srv := newFeedServer(t, map[string][]byte{"/mirror.json": mirror})
 	defer srv.Close()
-	p := ingest.NewPoller(ingest.NewFetcher(testFetch(hostOf(srv.Server))), ingest.PollerOptions{Concurrency: 1})
+	p := ingest.NewPoller(fetch.NewFetcher(testFetch(hostOf(srv.Server))), ingest.PollerOptions{Concurrency: 1})
 	s := &sink{}
 	sources := []config.Source{
 		{Name: "goma", URL: srv.URL + "/monusco.json"},
@@ -218,7 +222,7 @@ func TestPollerSuppressesDuplicatesAcrossSources(t *testing.T) {
 func TestPollerPodcastTranscripts(t *testing.T) {
 	srv := newFeedServer(t, map[string][]byte{"/podcast.xml": readTestdata(t, "feeds", "podcast.xml.tmpl")})
 	defer srv.Close()
-	p := ingest.NewPoller(ingest.NewFetcher(testFetch(hostOf(srv.Server))), ingest.PollerOptions{TranscriptAttempts: 2})
+	p := ingest.NewPoller(fetch.NewFetcher(testFetch(hostOf(srv.Server))), ingest.PollerOptions{TranscriptAttempts: 2})
 	s := &sink{}
 	src := config.Source{Name: "radio-exemple", URL: srv.URL + "/podcast.xml", Kind: "podcast", Mission: "MINUSCA", Station: "Radio Exemple"}
 	ctx := context.Background()
@@ -247,7 +251,7 @@ func TestPollerPodcastTranscripts(t *testing.T) {
 		tr.Published.Format(time.RFC3339) != "2026-03-12T07:00:00Z" || tr.URL != "https://radio-exemple.example.org/journal/2026-03-12" {
 		t.Errorf("transcript item %+v", tr)
 	}
-	if !strings.Contains(tr.Text, "casques bleus auraient livré des armes") || tr.ContentHash != ingest.ContentHash(tr.Text) {
+	if !strings.Contains(tr.Text, "casques bleus auraient livré des armes") || tr.ContentHash != parse.ContentHash(tr.Text) {
 		t.Errorf("transcript text %q", tr.Text)
 	}
 	if len(transcripts[1].Cues) != 4 || transcripts[1].Cues[0].Speaker != "Présentateur" {
@@ -280,11 +284,11 @@ func TestPollerHostileSourcesDoNotStopOthers(t *testing.T) {
 		t.Errorf("reached a loopback address that was not allowed: %s", r.URL)
 	}))
 	defer secret.Close()
-	bad := hostile(t, secret.URL)
+	bad := fetchtest.Hostile(t, secret.URL)
 	defer bad.Close()
 	good := newFeedServer(t, nil)
 	defer good.Close()
-	p := ingest.NewPoller(ingest.NewFetcher(testFetch(hostOf(bad), hostOf(good.Server))), ingest.PollerOptions{})
+	p := ingest.NewPoller(fetch.NewFetcher(testFetch(hostOf(bad), hostOf(good.Server))), ingest.PollerOptions{})
 	sources := []config.Source{{Name: "good-rss", URL: good.URL + "/minusca.rss"}, {Name: "good-json", URL: good.URL + "/monusco.json"}}
 	want := map[string]string{
 		"trickle": "timed out", "stall": "timed out", "endless": "body too large", "huge-length": "body too large",
@@ -327,7 +331,7 @@ func TestPollerHostileSourcesDoNotStopOthers(t *testing.T) {
 func TestPollerBackoff(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
-	p := ingest.NewPoller(ingest.NewFetcher(testFetch(hostOf(srv))), ingest.PollerOptions{MaxBackoff: time.Hour})
+	p := ingest.NewPoller(fetch.NewFetcher(testFetch(hostOf(srv))), ingest.PollerOptions{MaxBackoff: time.Hour})
 	src := config.Source{Name: "broken", URL: srv.URL + "/feed", Interval: config.Duration(10 * time.Minute)}
 	if d := p.NextDelay(src, nil); d < 9*time.Minute || d > 11*time.Minute {
 		t.Errorf("delay when healthy = %s, want 10m ±10%%", d)
@@ -349,7 +353,7 @@ func TestPollerRunPollsOnSchedule(t *testing.T) {
 	srv := newFeedServer(t, nil)
 	defer srv.Close()
 	var last atomic.Value
-	p := ingest.NewPoller(ingest.NewFetcher(testFetch(hostOf(srv.Server))), ingest.PollerOptions{
+	p := ingest.NewPoller(fetch.NewFetcher(testFetch(hostOf(srv.Server))), ingest.PollerOptions{
 		OnHealth: func(h ingest.SourceHealth) { last.Store(h) },
 	})
 	s := &sink{}
@@ -385,7 +389,10 @@ func TestPollerTranscriptsDir(t *testing.T) {
 	}
 	old := time.Now().Add(-time.Hour)
 	for _, e := range entries {
-		b := readTestdata(t, "dir", e.Name())
+		b, err := os.ReadFile(filepath.Join("testdata", "dir", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
 		path := filepath.Join(dir, e.Name())
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
@@ -396,7 +403,7 @@ func TestPollerTranscriptsDir(t *testing.T) {
 	fresh := filepath.Join(dir, "radio-exemple_20260312T0800_fr.vtt")
 	os.WriteFile(fresh, []byte("WEBVTT\n\n00:00.000 --> 00:01.000\n<v A>en cours\n"), 0o644)
 
-	p := ingest.NewPoller(ingest.NewFetcher(testFetch()), ingest.PollerOptions{Settle: time.Minute})
+	p := ingest.NewPoller(fetch.NewFetcher(testFetch()), ingest.PollerOptions{Settle: time.Minute})
 	s := &sink{}
 	src := config.Source{Name: "stt", URL: "file://" + dir, Kind: "transcripts-dir", Lang: "sg", Mission: "MINUSCA"}
 	_, err = p.PollSource(context.Background(), src, s.publish)
@@ -438,7 +445,7 @@ func TestPollerTranscriptsDir(t *testing.T) {
 	}
 
 	// The next poll publishes nothing new until the fresh file settles.
-	p2 := ingest.NewPoller(ingest.NewFetcher(testFetch()), ingest.PollerOptions{Settle: time.Nanosecond})
+	p2 := ingest.NewPoller(fetch.NewFetcher(testFetch()), ingest.PollerOptions{Settle: time.Nanosecond})
 	s2 := &sink{}
 	p2.PollSource(context.Background(), src, s2.publish)
 	p2.PollSource(context.Background(), src, s2.publish)
@@ -451,7 +458,7 @@ func TestPollerXXEIsNeverFetched(t *testing.T) {
 	var fetched atomic.Int32
 	srv := newFeedServer(t, map[string][]byte{"/xxe.xml": readTestdata(t, "feeds", "xxe.xml.tmpl")})
 	defer srv.Close()
-	p := ingest.NewPoller(ingest.NewFetcher(testFetch(hostOf(srv.Server))), ingest.PollerOptions{})
+	p := ingest.NewPoller(fetch.NewFetcher(testFetch(hostOf(srv.Server))), ingest.PollerOptions{})
 	s := &sink{}
 	if _, err := p.PollSource(context.Background(), config.Source{Name: "xxe", URL: srv.URL + "/xxe.xml"}, s.publish); err != nil {
 		t.Logf("refused: %v", err)
@@ -489,7 +496,7 @@ func TestFloodingSourceIsCappedNotLost(t *testing.T) {
 	defer srv.Close()
 	now := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 	var last ingest.SourceHealth
-	p := ingest.NewPoller(ingest.NewFetcher(testFetch(hostOf(srv))), ingest.PollerOptions{
+	p := ingest.NewPoller(fetch.NewFetcher(testFetch(hostOf(srv))), ingest.PollerOptions{
 		MaxPerPoll: 500, MaxPerHour: 1000,
 		Now: func() time.Time { return now },
 		OnHealth: func(h ingest.SourceHealth) {
@@ -535,7 +542,7 @@ func TestFloodingSourceIsCappedNotLost(t *testing.T) {
 // TestHealthSaysWhenALabelLies polls a feed whose charset label the bytes
 // contradict: the items come in, and the source's health says so.
 func TestHealthSaysWhenALabelLies(t *testing.T) {
-	body, err := os.ReadFile(filepath.Join("testdata", "encodings", "latin1-label-utf8-bytes.xml"))
+	body, err := os.ReadFile(filepath.Join("..", "parse", "testdata", "encodings", "latin1-label-utf8-bytes.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -545,7 +552,7 @@ func TestHealthSaysWhenALabelLies(t *testing.T) {
 	}))
 	defer srv.Close()
 	var last ingest.SourceHealth
-	p := ingest.NewPoller(ingest.NewFetcher(testFetch(hostOf(srv))), ingest.PollerOptions{OnHealth: func(h ingest.SourceHealth) { last = h }})
+	p := ingest.NewPoller(fetch.NewFetcher(testFetch(hostOf(srv))), ingest.PollerOptions{OnHealth: func(h ingest.SourceHealth) { last = h }})
 	s := &sink{}
 	if err := p.PollOnce(context.Background(), []config.Source{{Name: "goma", URL: srv.URL + "/feed"}}, s.publish); err != nil {
 		t.Fatal(err)
@@ -561,7 +568,7 @@ func TestHealthSaysWhenALabelLies(t *testing.T) {
 func TestPollErrorsNameTheirPackageOnce(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
-	p := ingest.NewPoller(ingest.NewFetcher(testFetch(hostOf(srv))), ingest.PollerOptions{})
+	p := ingest.NewPoller(fetch.NewFetcher(testFetch(hostOf(srv))), ingest.PollerOptions{})
 	err := p.PollOnce(context.Background(), []config.Source{{Name: "gone", URL: srv.URL + "/feed"}}, (&sink{}).publish)
 	if err == nil {
 		t.Fatal("a 404 feed polled without error")

@@ -66,7 +66,7 @@ func (c *Classify) Run(ctx context.Context) error {
 
 func (c *Classify) loop(ctx context.Context, log *slog.Logger, cons jetstream.Consumer) {
 	for ctx.Err() == nil {
-		msgs, err := fetch(ctx, cons, c.Batch, time.Second)
+		msgs, err := fetchBatch(ctx, cons, c.Batch, time.Second)
 		if err != nil {
 			log.Warn("fetch", "err", err)
 			sleep(ctx, time.Second)
@@ -277,8 +277,8 @@ func FlagsOf(it storage.Item, res classifiers.Result, version string) []storage.
 	return out
 }
 
-// fetch pulls up to n messages, waiting at most wait for the first ones.
-func fetch(ctx context.Context, cons jetstream.Consumer, n int, wait time.Duration) ([]jetstream.Msg, error) {
+// fetchBatch pulls up to n messages, waiting at most wait for the first ones.
+func fetchBatch(ctx context.Context, cons jetstream.Consumer, n int, wait time.Duration) ([]jetstream.Msg, error) {
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < wait {
 		wait = max(time.Until(d), 10*time.Millisecond)
 	}

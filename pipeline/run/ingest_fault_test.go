@@ -13,6 +13,7 @@ import (
 
 	"github.com/veille-project/veille/pipeline/bus"
 	"github.com/veille-project/veille/pipeline/config"
+	"github.com/veille-project/veille/pipeline/fetch"
 	"github.com/veille-project/veille/pipeline/ingest"
 	"github.com/veille-project/veille/storage"
 )
@@ -48,7 +49,7 @@ func TestIngestSurvivesNATSDrop(t *testing.T) {
 	}
 
 	host := strings.TrimPrefix(site.URL, "http://")
-	f := ingest.NewFetcher(config.Fetch{Allow: []string{host}})
+	f := fetch.NewFetcher(config.Fetch{Allow: []string{host}})
 	p := ingest.NewPoller(f, ingest.PollerOptions{})
 	src := []config.Source{{Name: "wire", URL: site.URL + "/feed.xml", Kind: "rss", Lang: "en"}}
 

@@ -17,6 +17,7 @@ import (
 	"github.com/veille-project/veille/classifiers/match"
 	"github.com/veille-project/veille/pipeline/bus"
 	"github.com/veille-project/veille/pipeline/config"
+	"github.com/veille-project/veille/pipeline/fetch"
 	"github.com/veille-project/veille/pipeline/ingest"
 	"github.com/veille-project/veille/storage"
 	"github.com/veille-project/veille/storage/backend"
@@ -169,14 +170,14 @@ func (r *Runner) StoreStage() *Store {
 // NewPoller returns a poller over the configured fetcher that records each
 // source's health in the bus's key-value bucket.
 func (r *Runner) NewPoller(ctx context.Context) (*ingest.Poller, error) {
-	if err := ingest.CheckFetchConfig(r.Config.Fetch); err != nil {
+	if err := fetch.CheckFetchConfig(r.Config.Fetch); err != nil {
 		return nil, err
 	}
 	kv, err := r.Bus.JS.KeyValue(ctx, bus.KVHealth)
 	if err != nil {
 		return nil, fmt.Errorf("health bucket: %w", err)
 	}
-	f := ingest.NewFetcher(r.Config.Fetch)
+	f := fetch.NewFetcher(r.Config.Fetch)
 	return ingest.NewPoller(f, ingest.PollerOptions{
 		Logger:     r.Log,
 		MaxPerPoll: r.Config.Ingest.MaxPerPoll,

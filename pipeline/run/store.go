@@ -66,7 +66,7 @@ func (s *Store) loop(ctx context.Context, log *slog.Logger, cons jetstream.Consu
 			wait = max(time.Until(first.Add(s.BatchWait)), 5*time.Millisecond)
 		}
 		if ctx.Err() == nil && len(pending) < s.BatchSize {
-			msgs, err := fetch(ctx, cons, min(s.BatchSize-len(pending), 1000), wait)
+			msgs, err := fetchBatch(ctx, cons, min(s.BatchSize-len(pending), 1000), wait)
 			if err != nil {
 				log.Warn("fetch", "err", err)
 				sleep(ctx, time.Second)

@@ -1,4 +1,4 @@
-package ingest
+package parse
 
 import (
 	"bytes"
@@ -365,7 +365,7 @@ func parseVTT(s string) (*Transcript, error) {
 			if firstBad == 0 {
 				firstBad = blk.line + ti
 			}
-			b.skipped(blk.line+ti, fmt.Sprintf("bad cue timing %q skipped", clip(blk.lines[ti], 60)))
+			b.skipped(blk.line+ti, fmt.Sprintf("bad cue timing %q skipped", Clip(blk.lines[ti], 60)))
 			continue
 		}
 		text, speaker := cueText(blk.lines[ti+1:])
@@ -416,7 +416,7 @@ func parseSRT(s string) (*Transcript, error) {
 				if firstBad == 0 {
 					firstBad = tl
 				}
-				b.skipped(tl, fmt.Sprintf("bad cue timing %q skipped", clip(blk.lines[tl-blk.line], 60)))
+				b.skipped(tl, fmt.Sprintf("bad cue timing %q skipped", Clip(blk.lines[tl-blk.line], 60)))
 				continue
 			}
 			timings++
@@ -456,7 +456,8 @@ func isDigits(s string) bool {
 	return true
 }
 
-func clip(s string, n int) string {
+// Clip shortens s to at most n bytes for messages, marking the cut.
+func Clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

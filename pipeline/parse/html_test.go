@@ -1,10 +1,10 @@
-package ingest_test
+package parse_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/veille-project/veille/pipeline/ingest"
+	"github.com/veille-project/veille/pipeline/parse"
 )
 
 func TestHTMLToText(t *testing.T) {
@@ -25,7 +25,7 @@ func TestHTMLToText(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := ingest.HTMLToText(tc.in); got != tc.want {
+			if got := parse.HTMLToText(tc.in); got != tc.want {
 				t.Errorf("HTMLToText(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
@@ -51,7 +51,7 @@ func TestSanitizeHTMLRemovesActiveContent(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := ingest.SanitizeHTML(tc.in)
+			got := parse.SanitizeHTML(tc.in)
 			for _, g := range tc.gone {
 				if strings.Contains(strings.ToLower(got), strings.ToLower(g)) {
 					t.Errorf("SanitizeHTML(%q) = %q still has %q", tc.in, got, g)
@@ -67,9 +67,9 @@ func TestSanitizeHTMLRemovesActiveContent(t *testing.T) {
 }
 
 func TestContentHashNormalises(t *testing.T) {
-	a := ingest.ContentHash("La MINUSCA dément\n les  rumeurs.")
-	b := ingest.ContentHash("  la minusca DÉMENT les rumeurs. ")
-	c := ingest.ContentHash("La MINUSCA confirme les rumeurs.")
+	a := parse.ContentHash("La MINUSCA dément\n les  rumeurs.")
+	b := parse.ContentHash("  la minusca DÉMENT les rumeurs. ")
+	c := parse.ContentHash("La MINUSCA confirme les rumeurs.")
 	if a != b {
 		t.Errorf("same text, different hashes: %s %s", a, b)
 	}
@@ -79,10 +79,10 @@ func TestContentHashNormalises(t *testing.T) {
 	if len(a) != 32 {
 		t.Errorf("hash %q: want 32 hex characters", a)
 	}
-	if ingest.ItemID("src-a", "guid-1") == ingest.ItemID("src-b", "guid-1") {
+	if parse.ItemID("src-a", "guid-1") == parse.ItemID("src-b", "guid-1") {
 		t.Error("ItemID ignores the source")
 	}
-	if ingest.ItemID("src-a", "guid-1") != ingest.ItemID("src-a", "guid-1") {
+	if parse.ItemID("src-a", "guid-1") != parse.ItemID("src-a", "guid-1") {
 		t.Error("ItemID is not stable")
 	}
 }

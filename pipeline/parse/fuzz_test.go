@@ -1,4 +1,4 @@
-package ingest_test
+package parse_test
 
 import (
 	"strings"
@@ -9,18 +9,18 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/veille-project/veille/pipeline/config"
-	"github.com/veille-project/veille/pipeline/ingest"
+	"github.com/veille-project/veille/pipeline/parse"
 )
 
 // Seed corpora live in testdata/fuzz/<FuzzName>/; run a fuzzer with
 //
-//	go test -run '^$' -fuzz FuzzParseVTT -fuzztime 60s ./pipeline/ingest/
+//	go test -run '^$' -fuzz FuzzParseVTT -fuzztime 60s ./pipeline/parse/
 
-func checkTranscriptInvariants(t *testing.T, tr *ingest.Transcript) {
+func checkTranscriptInvariants(t *testing.T, tr *parse.Transcript) {
 	if !utf8.ValidString(tr.Text) {
 		t.Fatalf("text is not valid UTF-8: %q", tr.Text)
 	}
-	if len(tr.Cues) > ingest.MaxCues {
+	if len(tr.Cues) > parse.MaxCues {
 		t.Fatalf("%d cues, over the limit", len(tr.Cues))
 	}
 	for i, c := range tr.Cues {
@@ -39,7 +39,7 @@ func checkTranscriptInvariants(t *testing.T, tr *ingest.Transcript) {
 func FuzzParseVTT(f *testing.F) {
 	f.Add([]byte("WEBVTT\n\n00:00.000 --> 00:01.000\n<v A>x\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tr, err := ingest.ParseTranscript(data, "text/vtt")
+		tr, err := parse.ParseTranscript(data, "text/vtt")
 		if err != nil {
 			return
 		}
@@ -50,7 +50,7 @@ func FuzzParseVTT(f *testing.F) {
 func FuzzParseSRT(f *testing.F) {
 	f.Add([]byte("1\n00:00:01,000 --> 00:00:02,000\nx\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tr, err := ingest.ParseTranscript(data, "application/x-subrip")
+		tr, err := parse.ParseTranscript(data, "application/x-subrip")
 		if err != nil {
 			return
 		}
@@ -61,7 +61,7 @@ func FuzzParseSRT(f *testing.F) {
 func FuzzHTMLToText(f *testing.F) {
 	f.Add("<p>a</p><script>x</script>")
 	f.Fuzz(func(t *testing.T, s string) {
-		out := ingest.HTMLToText(s)
+		out := parse.HTMLToText(s)
 		if !utf8.ValidString(out) {
 			t.Fatalf("invalid UTF-8 out of %q", s)
 		}
@@ -70,7 +70,7 @@ func FuzzHTMLToText(f *testing.F) {
 				t.Fatalf("line %q of %q is blank or not collapsed", line, out)
 			}
 		}
-		clean := ingest.SanitizeHTML(s)
+		clean := parse.SanitizeHTML(s)
 		if bad := activeContent(clean); bad != "" {
 			t.Fatalf("SanitizeHTML(%q) = %q keeps %s", s, clean, bad)
 		}
@@ -105,7 +105,7 @@ func activeContent(fragment string) string {
 func FuzzParseFeed(f *testing.F) {
 	f.Add([]byte(`<rss version="2.0"><channel><item><title>t</title><guid>g</guid></item></channel></rss>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		feed, err := ingest.ParseFeed(data, "", config.Source{Name: "fuzz"}, time.Unix(0, 0))
+		feed, err := parse.ParseFeed(data, "", config.Source{Name: "fuzz"}, time.Unix(0, 0))
 		if err != nil {
 			return
 		}
@@ -127,7 +127,7 @@ func FuzzFeedEncodings(f *testing.F) {
 	f.Add([]byte("<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>x</title></feed>"), "windows-1256")
 	src := config.Source{Name: "fuzz", URL: "https://feed.example/"}
 	f.Fuzz(func(t *testing.T, data []byte, label string) {
-		feed, err := ingest.ParseFeed(data, "application/xml; charset="+label, src, time.Unix(0, 0))
+		feed, err := parse.ParseFeed(data, "application/xml; charset="+label, src, time.Unix(0, 0))
 		if err != nil {
 			return
 		}

@@ -1,4 +1,4 @@
-package ingest
+package parse
 
 import (
 	"bytes"
@@ -113,7 +113,7 @@ func ParseFeed(data []byte, contentType string, src config.Source, fetched time.
 		}
 		if json.Unmarshal(head.Items, &items) == nil {
 			for _, it := range items {
-				itemLangs = append(itemLangs, normLang(it.Language))
+				itemLangs = append(itemLangs, NormLang(it.Language))
 			}
 		}
 	}
@@ -423,7 +423,7 @@ func buildFeed(gf *gofeed.Feed, src config.Source, fetched time.Time, warn []str
 	f := &Feed{
 		Format:   strings.TrimSpace(gf.FeedType + " " + strings.TrimPrefix(gf.FeedVersion, "https://jsonfeed.org/version/")),
 		Title:    HTMLToText(gf.Title),
-		Lang:     normLang(gf.Language),
+		Lang:     NormLang(gf.Language),
 		Warnings: warn,
 	}
 	items := gf.Items
@@ -475,10 +475,10 @@ func buildEntry(it *gofeed.Item, f *Feed, src config.Source, base *url.URL, fetc
 		}
 	}
 	if it.DublinCoreExt != nil && len(it.DublinCoreExt.Language) > 0 {
-		item.Lang = normLang(it.DublinCoreExt.Language[0])
+		item.Lang = NormLang(it.DublinCoreExt.Language[0])
 	}
 	if item.Lang == "" {
-		item.Lang = normLang(src.Lang)
+		item.Lang = NormLang(src.Lang)
 	}
 	switch {
 	case it.PublishedParsed != nil && !it.PublishedParsed.IsZero():
@@ -493,11 +493,11 @@ func buildEntry(it *gofeed.Item, f *Feed, src config.Source, base *url.URL, fetc
 	}
 	if len(item.Text) > MaxItemText {
 		item.Text = truncateUTF8(item.Text, MaxItemText)
-		f.Warnings = append(f.Warnings, fmt.Sprintf("entry %q: text cut at %d bytes", clip(item.Title, 60), MaxItemText))
+		f.Warnings = append(f.Warnings, fmt.Sprintf("entry %q: text cut at %d bytes", Clip(item.Title, 60), MaxItemText))
 	}
 	if len(item.HTML) > MaxItemHTML {
 		item.HTML = ""
-		f.Warnings = append(f.Warnings, fmt.Sprintf("entry %q: HTML over %d bytes dropped", clip(item.Title, 60), MaxItemHTML))
+		f.Warnings = append(f.Warnings, fmt.Sprintf("entry %q: HTML over %d bytes dropped", Clip(item.Title, 60), MaxItemHTML))
 	}
 	key := strings.TrimSpace(it.GUID)
 	if key == "" {
@@ -564,9 +564,9 @@ func truncateUTF8(s string, n int) string {
 	return s[:n]
 }
 
-// normLang reduces a language tag to its lower-case primary subtag
+// NormLang reduces a language tag to its lower-case primary subtag
 // ("fr-FR" → "fr").
-func normLang(s string) string {
+func NormLang(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
 	if i := strings.IndexAny(s, "-_"); i >= 0 {
 		s = s[:i]

@@ -1,4 +1,4 @@
-package ingest_test
+package parse_test
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/veille-project/veille/pipeline/config"
-	"github.com/veille-project/veille/pipeline/ingest"
+	"github.com/veille-project/veille/pipeline/parse"
 )
 
 func reportMBs(b *testing.B, n int) {
@@ -25,7 +25,7 @@ func BenchmarkParseFeed(b *testing.B) {
 	src := config.Source{Name: "bench"}
 	now := time.Now()
 	for b.Loop() {
-		if _, err := ingest.ParseFeed(doc, "", src, now); err != nil {
+		if _, err := parse.ParseFeed(doc, "", src, now); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -41,7 +41,7 @@ func BenchmarkParseVTT(b *testing.B) {
 	}
 	doc := []byte(sb.String())
 	for b.Loop() {
-		if _, err := ingest.ParseVTT(doc); err != nil {
+		if _, err := parse.ParseVTT(doc); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -51,7 +51,7 @@ func BenchmarkParseVTT(b *testing.B) {
 func BenchmarkHTMLToText(b *testing.B) {
 	doc := strings.Repeat(`<div class="article"><h2>Titre</h2><p>Des messages &laquo;&nbsp;sans fondement&nbsp;&raquo; circulent <a href="https://ex.org/">ici</a>.<br>Suite.</p><script>track()</script></div>`, 500)
 	for b.Loop() {
-		ingest.HTMLToText(doc)
+		parse.HTMLToText(doc)
 	}
 	reportMBs(b, len(doc))
 }

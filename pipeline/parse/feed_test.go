@@ -1,4 +1,4 @@
-package ingest_test
+package parse_test
 
 import (
 	"errors"
@@ -9,14 +9,14 @@ import (
 	"time"
 
 	"github.com/veille-project/veille/pipeline/config"
-	"github.com/veille-project/veille/pipeline/ingest"
+	"github.com/veille-project/veille/pipeline/parse"
 )
 
 var fetchedAt = time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC)
 
-func parseTestFeed(t *testing.T, name string, src config.Source) *ingest.Feed {
+func parseTestFeed(t *testing.T, name string, src config.Source) *parse.Feed {
 	t.Helper()
-	f, err := ingest.ParseFeed(readTestdata(t, "feeds", name), "", src, fetchedAt)
+	f, err := parse.ParseFeed(readTestdata(t, "feeds", name), "", src, fetchedAt)
 	if err != nil {
 		t.Fatalf("ParseFeed(%s): %v", name, err)
 	}
@@ -31,7 +31,7 @@ func TestParseFeedRSS(t *testing.T) {
 	}
 	first := f.Entries[0].Item
 	want := map[string][2]string{
-		"ID":        {first.ID, ingest.ItemID("quotidien-bangui", "qb-2026-03-12-001")},
+		"ID":        {first.ID, parse.ItemID("quotidien-bangui", "qb-2026-03-12-001")},
 		"Kind":      {first.Kind, "article"},
 		"Source":    {first.Source, "quotidien-bangui"},
 		"Title":     {first.Title, "Bambari : la MINUSCA dément toute livraison d’armes aux groupes armés"},
@@ -39,7 +39,7 @@ func TestParseFeedRSS(t *testing.T) {
 		"Lang":      {first.Lang, "fr"}, // the feed's fr-FR wins over the source hint
 		"Mission":   {first.Mission, "MINUSCA"},
 		"Published": {first.Published.Format(time.RFC3339), "2026-03-12T07:45:00Z"},
-		"Hash":      {first.ContentHash, ingest.ContentHash(first.Text)},
+		"Hash":      {first.ContentHash, parse.ContentHash(first.Text)},
 	}
 	for field, gw := range want {
 		if gw[0] != gw[1] {
@@ -127,7 +127,7 @@ func TestParseFeedAtomAndJSON(t *testing.T) {
 
 func TestParseFeedSourceLangFillsGaps(t *testing.T) {
 	doc := `<rss version="2.0"><channel><title>x</title><item><title>Sans langue</title><guid>g1</guid></item></channel></rss>`
-	f, err := ingest.ParseFeed([]byte(doc), "", config.Source{Name: "s", Lang: "ar", Mission: "UNMISS"}, fetchedAt)
+	f, err := parse.ParseFeed([]byte(doc), "", config.Source{Name: "s", Lang: "ar", Mission: "UNMISS"}, fetchedAt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestParseFeedSourceLangFillsGaps(t *testing.T) {
 
 func TestParseFeedNeverExpandsEntities(t *testing.T) {
 	start := time.Now()
-	f, err := ingest.ParseFeed(readTestdata(t, "feeds", "billion-laughs.xml"), "", config.Source{Name: "bomb"}, fetchedAt)
+	f, err := parse.ParseFeed(readTestdata(t, "feeds", "billion-laughs.xml"), "", config.Source{Name: "bomb"}, fetchedAt)
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("parsing an entity bomb took %s", took)
 	}
@@ -163,15 +163,15 @@ func TestParseFeedRepairsAndRejects(t *testing.T) {
 		{"control characters", "<rss version=\"2.0\"><channel><item><title>a\x08b\x00c</title><guid>1</guid></item></channel></rss>", 1, nil},
 		{"html entities in xml", `<rss version="2.0"><channel><item><title>caf&eacute; &nbsp;&amp; th&eacute;</title><guid>1</guid></item></channel></rss>`, 1, nil},
 		{"bare ampersand", `<rss version="2.0"><channel><item><title>A & B</title><guid>1</guid></item></channel></rss>`, 1, nil},
-		{"empty", "  \n ", 0, ingest.ErrEmptyDocument},
-		{"comment only", "<!-- nothing -->", 0, ingest.ErrEmptyDocument},
-		{"not a feed", `<?xml version="1.0"?><html><body>hello</body></html>`, 0, ingest.ErrNotAFeed},
-		{"plain text", "hello world", 0, ingest.ErrNotAFeed},
-		{"broken with nothing to save", `<rss version="2.0"><channel><title>t</title></chan`, 0, ingest.ErrBrokenFeed},
+		{"empty", "  \n ", 0, parse.ErrEmptyDocument},
+		{"comment only", "<!-- nothing -->", 0, parse.ErrEmptyDocument},
+		{"not a feed", `<?xml version="1.0"?><html><body>hello</body></html>`, 0, parse.ErrNotAFeed},
+		{"plain text", "hello world", 0, parse.ErrNotAFeed},
+		{"broken with nothing to save", `<rss version="2.0"><channel><title>t</title></chan`, 0, parse.ErrBrokenFeed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := ingest.ParseFeed([]byte(tc.doc), "", config.Source{Name: "s"}, fetchedAt)
+			f, err := parse.ParseFeed([]byte(tc.doc), "", config.Source{Name: "s"}, fetchedAt)
 			if tc.is != nil {
 				if !errors.Is(err, tc.is) {
 					t.Fatalf("err = %v, want %v", err, tc.is)
@@ -191,12 +191,12 @@ func TestParseFeedRepairsAndRejects(t *testing.T) {
 func TestParseFeedCapsHugeEntries(t *testing.T) {
 	huge := strings.Repeat("<p>Des rumeurs sur la mission.</p>", 50_000) // ~1.7 MB
 	doc := `<rss version="2.0"><channel><item><title>énorme</title><guid>1</guid><description><![CDATA[` + huge + `]]></description></item></channel></rss>`
-	f, err := ingest.ParseFeed([]byte(doc), "", config.Source{Name: "s"}, fetchedAt)
+	f, err := parse.ParseFeed([]byte(doc), "", config.Source{Name: "s"}, fetchedAt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	it := f.Entries[0].Item
-	if len(it.Text) > ingest.MaxItemText || len(it.HTML) > ingest.MaxItemHTML || len(f.Warnings) != 2 {
+	if len(it.Text) > parse.MaxItemText || len(it.HTML) > parse.MaxItemHTML || len(f.Warnings) != 2 {
 		t.Errorf("text %d bytes, html %d bytes, warnings %v: want both within the limits, with warnings", len(it.Text), len(it.HTML), f.Warnings)
 	}
 	if !strings.HasPrefix(it.Text, "Des rumeurs sur la mission.") {
@@ -214,7 +214,7 @@ func TestParseFeedEncodings(t *testing.T) {
 	}
 	for name, doc := range map[string]string{"latin1": latin1, "mislabelled": mislabelled, "undeclared": undeclared, "utf16": string(utf16)} {
 		t.Run(name, func(t *testing.T) {
-			f, err := ingest.ParseFeed([]byte(doc), "", config.Source{Name: "s"}, fetchedAt)
+			f, err := parse.ParseFeed([]byte(doc), "", config.Source{Name: "s"}, fetchedAt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -235,15 +235,15 @@ func TestPodcastFragment(t *testing.T) {
   <podcast:episode>3</podcast:episode>
   <podcast:transcript url="https://radio.example.org/ep3.vtt" type="text/vtt"/>
 </wrapper>`
-	f, err := ingest.ParseFeed([]byte(frag), "application/xml", src, time.Now())
+	f, err := parse.ParseFeed([]byte(frag), "application/xml", src, time.Now())
 	if err != nil {
 		t.Fatalf("fragment: %v", err)
 	}
 	if len(f.Entries) != 0 || len(f.Warnings) != 1 || !strings.Contains(f.Warnings[0], "1 transcript link") {
 		t.Errorf("fragment: %d entries, warnings %q", len(f.Entries), f.Warnings)
 	}
-	_, err = ingest.ParseFeed([]byte(`<wrapper><episode>3</episode></wrapper>`), "application/xml", src, time.Now())
-	if !errors.Is(err, ingest.ErrNotAFeed) {
+	_, err = parse.ParseFeed([]byte(`<wrapper><episode>3</episode></wrapper>`), "application/xml", src, time.Now())
+	if !errors.Is(err, parse.ErrNotAFeed) {
 		t.Errorf("plain wrapper: got %v, want ErrNotAFeed", err)
 	}
 }
@@ -264,7 +264,7 @@ func TestLabelsDisagreeingWithTheBytes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := ingest.ParseFeed(data, tc.contentType, config.Source{Name: "t", URL: "https://radio.example/feed"}, time.Now())
+			f, err := parse.ParseFeed(data, tc.contentType, config.Source{Name: "t", URL: "https://radio.example/feed"}, time.Now())
 			if err != nil {
 				t.Fatalf("ParseFeed: %v", err)
 			}
@@ -278,7 +278,7 @@ func TestLabelsDisagreeingWithTheBytes(t *testing.T) {
 	}
 }
 
-func firstTitle(f *ingest.Feed) string {
+func firstTitle(f *parse.Feed) string {
 	if len(f.Entries) == 0 {
 		return "(no entries)"
 	}
@@ -287,8 +287,8 @@ func firstTitle(f *ingest.Feed) string {
 
 func TestJSONThatIsNoFeed(t *testing.T) {
 	export := `{"name":"Groupe Beni","type":"public_supergroup","id":1234,"messages":[{"id":1,"type":"message","date":"2026-03-01T10:00:00","text":"Bonjour"}]}`
-	_, err := ingest.ParseFeed([]byte(export), "application/json", config.Source{Name: "export"}, time.Now())
-	if !errors.Is(err, ingest.ErrNotAFeed) || !strings.Contains(err.Error(), "JSON Feed") {
+	_, err := parse.ParseFeed([]byte(export), "application/json", config.Source{Name: "export"}, time.Now())
+	if !errors.Is(err, parse.ErrNotAFeed) || !strings.Contains(err.Error(), "JSON Feed") {
 		t.Fatalf("a chat export parsed as a feed: %v, want ErrNotAFeed naming JSON Feed", err)
 	}
 }
@@ -301,7 +301,7 @@ func TestJSONFeedItemLanguageBeatsTheFeeds(t *testing.T) {
 	  {"id": "3", "url": "https://kivu.example/3", "content_text": "Sango ya ntongo na Lingala.", "language": "ln"},
 	  {"id": "4", "url": "https://kivu.example/4", "content_text": "No language given: the feed's."}
 	 ]}`
-	f, err := ingest.ParseFeed([]byte(doc), "application/feed+json", config.Source{Name: "kivu"}, time.Now())
+	f, err := parse.ParseFeed([]byte(doc), "application/feed+json", config.Source{Name: "kivu"}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,7 @@
-package ingest_test
+package fetch_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -16,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veille-project/veille/pipeline/fetch/fetchtest"
+
 	"github.com/veille-project/veille/pipeline/config"
-	"github.com/veille-project/veille/pipeline/ingest"
+	"github.com/veille-project/veille/pipeline/fetch"
 )
 
 // testFetch is a fetch configuration with limits small enough for tests.
@@ -70,14 +71,14 @@ func TestIsPublicAddress(t *testing.T) {
 		{"2002:a9fe:a9fe::1", false},  // 6to4 of 169.254.169.254
 	}
 	for _, tc := range tests {
-		if got := ingest.IsPublicAddress(netip.MustParseAddr(tc.ip)); got != tc.public {
+		if got := fetch.IsPublicAddress(netip.MustParseAddr(tc.ip)); got != tc.public {
 			t.Errorf("IsPublicAddress(%s) = %v, want %v", tc.ip, got, tc.public)
 		}
 	}
 }
 
 func TestFetcherRefusesPrivateAddresses(t *testing.T) {
-	f := ingest.NewFetcher(testFetch())
+	f := fetch.NewFetcher(testFetch())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, target := range []string{
@@ -87,7 +88,7 @@ func TestFetcherRefusesPrivateAddresses(t *testing.T) {
 	} {
 		t.Run(target, func(t *testing.T) {
 			_, err := f.Get(ctx, "http://"+target+"/feed.xml")
-			if !errors.Is(err, ingest.ErrPrivateAddress) {
+			if !errors.Is(err, fetch.ErrPrivateAddress) {
 				t.Fatalf("Get(%s) = %v, want ErrPrivateAddress", target, err)
 			}
 		})
@@ -99,7 +100,7 @@ func TestFetcherObfuscatedLoopbackNeverConnects(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	defer srv.Close()
 	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
-	f := ingest.NewFetcher(testFetch())
+	f := fetch.NewFetcher(testFetch())
 	for _, host := range []string{"0x7f000001", "2130706433", "127.1", "017700000001", "[::ffff:7f00:1]", "[::ffff:127.0.0.1]", "localhost"} {
 		if _, err := f.Get(context.Background(), "http://"+host+":"+port+"/"); err == nil {
 			t.Errorf("Get via %s succeeded", host)
@@ -111,9 +112,9 @@ func TestFetcherObfuscatedLoopbackNeverConnects(t *testing.T) {
 }
 
 func TestFetcherRefusesOtherSchemes(t *testing.T) {
-	f := ingest.NewFetcher(testFetch())
+	f := fetch.NewFetcher(testFetch())
 	for _, u := range []string{"file:///etc/passwd", "gopher://example.org/", "ftp://example.org/feed.xml", "javascript:alert(1)"} {
-		if _, err := f.Get(context.Background(), u); !errors.Is(err, ingest.ErrUnsupportedScheme) {
+		if _, err := f.Get(context.Background(), u); !errors.Is(err, fetch.ErrUnsupportedScheme) {
 			t.Errorf("Get(%s) = %v, want ErrUnsupportedScheme", u, err)
 		}
 	}
@@ -139,107 +140,19 @@ func TestFetcherAllowList(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprint(tc.allow), func(t *testing.T) {
-			f := ingest.NewFetcher(testFetch(tc.allow...))
+			f := fetch.NewFetcher(testFetch(tc.allow...))
 			resp, err := f.Get(context.Background(), "http://127.0.0.1:"+port+"/")
 			if tc.ok && (err != nil || string(resp.Body) != "ok") {
 				t.Fatalf("allowed fetch failed: %v", err)
 			}
-			if !tc.ok && !errors.Is(err, ingest.ErrPrivateAddress) {
+			if !tc.ok && !errors.Is(err, fetch.ErrPrivateAddress) {
 				t.Fatalf("err = %v, want ErrPrivateAddress", err)
 			}
 		})
 	}
-	if err := ingest.CheckFetchConfig(config.Fetch{Allow: []string{"10.0.0.0/33"}}); err == nil {
+	if err := fetch.CheckFetchConfig(config.Fetch{Allow: []string{"10.0.0.0/33"}}); err == nil {
 		t.Error("CheckFetchConfig accepted a bad CIDR")
 	}
-}
-
-// hostile serves the misbehaving endpoints of the hostile tests.
-func hostile(t *testing.T, other string) *httptest.Server {
-	bomb := gzipBytes(t, bytes.Repeat([]byte{0}, 16<<20)) // 16 MiB, 16 times the limit
-	mux := http.NewServeMux()
-	mux.HandleFunc("/trickle", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/rss+xml")
-		w.WriteHeader(200)
-		io.WriteString(w, "<rss>")
-		for {
-			if _, err := io.WriteString(w, " "); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			select {
-			case <-r.Context().Done():
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-	})
-	mux.HandleFunc("/stall", func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(200)
-		io.WriteString(w, "<rss>")
-		w.(http.Flusher).Flush()
-		<-r.Context().Done()
-	})
-	mux.HandleFunc("/endless", func(w http.ResponseWriter, r *http.Request) {
-		chunk := bytes.Repeat([]byte("<item>spam</item>"), 4096)
-		for {
-			if _, err := w.Write(chunk); err != nil {
-				return
-			}
-		}
-	})
-	mux.HandleFunc("/huge-length", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Length", "10737418240")
-		w.WriteHeader(200)
-		io.WriteString(w, "<rss>")
-	})
-	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/loop", http.StatusFound)
-	})
-	mux.HandleFunc("/to-metadata", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", http.StatusFound)
-	})
-	mux.HandleFunc("/to-loopback", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, other+"/secret", http.StatusMovedPermanently)
-	})
-	mux.HandleFunc("/to-file", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "file:///etc/passwd", http.StatusFound)
-	})
-	mux.HandleFunc("/gzip-bomb", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Encoding", "gzip")
-		w.Header().Set("Content-Type", "application/rss+xml")
-		w.Write(bomb)
-	})
-	mux.HandleFunc("/image", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "image/png")
-		w.Write([]byte("\x89PNG\r\n\x1a\n"))
-	})
-	mux.HandleFunc("/html", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		io.WriteString(w, "<!doctype html><html><body><h1>Not a feed</h1></body></html>")
-	})
-	mux.HandleFunc("/busy", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Retry-After", "120")
-		http.Error(w, "slow down", http.StatusTooManyRequests)
-	})
-	mux.HandleFunc("/down", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Retry-After", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat))
-		http.Error(w, "maintenance", http.StatusServiceUnavailable)
-	})
-	mux.HandleFunc("/gone", func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "gone", http.StatusNotFound)
-	})
-	return httptest.NewServer(mux)
-}
-
-func gzipBytes(t testing.TB, b []byte) []byte {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	if _, err := zw.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	zw.Close()
-	return buf.Bytes()
 }
 
 func TestFetcherHostileServers(t *testing.T) {
@@ -247,12 +160,12 @@ func TestFetcherHostileServers(t *testing.T) {
 		t.Errorf("the fetcher reached a loopback address it was not allowed: %s", r.URL)
 	}))
 	defer secret.Close()
-	srv := hostile(t, secret.URL)
+	srv := fetchtest.Hostile(t, secret.URL)
 	defer srv.Close()
-	f := ingest.NewFetcher(testFetch(hostOf(srv)))
+	f := fetch.NewFetcher(testFetch(hostOf(srv)))
 
-	status := func(err error, code int) (*ingest.StatusError, bool) {
-		var se *ingest.StatusError
+	status := func(err error, code int) (*fetch.StatusError, bool) {
+		var se *fetch.StatusError
 		return se, errors.As(err, &se) && se.Code == code
 	}
 	tests := []struct {
@@ -260,20 +173,20 @@ func TestFetcherHostileServers(t *testing.T) {
 		check func(error) bool
 		want  string
 	}{
-		{"/trickle", func(err error) bool { return errors.Is(err, ingest.ErrTimeout) }, "ErrTimeout (total)"},
-		{"/stall", func(err error) bool { return errors.Is(err, ingest.ErrTimeout) }, "ErrTimeout (read)"},
-		{"/endless", func(err error) bool { return errors.Is(err, ingest.ErrBodyTooLarge) }, "ErrBodyTooLarge"},
+		{"/trickle", func(err error) bool { return errors.Is(err, fetch.ErrTimeout) }, "ErrTimeout (total)"},
+		{"/stall", func(err error) bool { return errors.Is(err, fetch.ErrTimeout) }, "ErrTimeout (read)"},
+		{"/endless", func(err error) bool { return errors.Is(err, fetch.ErrBodyTooLarge) }, "ErrBodyTooLarge"},
 		{"/huge-length", func(err error) bool {
-			return errors.Is(err, ingest.ErrBodyTooLarge) && strings.Contains(err.Error(), "10737418240")
+			return errors.Is(err, fetch.ErrBodyTooLarge) && strings.Contains(err.Error(), "10737418240")
 		}, "ErrBodyTooLarge naming the declared length"},
-		{"/loop", func(err error) bool { return errors.Is(err, ingest.ErrTooManyRedirects) }, "ErrTooManyRedirects"},
-		{"/to-metadata", func(err error) bool { return errors.Is(err, ingest.ErrPrivateAddress) }, "ErrPrivateAddress"},
-		{"/to-loopback", func(err error) bool { return errors.Is(err, ingest.ErrPrivateAddress) }, "ErrPrivateAddress"},
-		{"/to-file", func(err error) bool { return errors.Is(err, ingest.ErrUnsupportedScheme) }, "ErrUnsupportedScheme"},
+		{"/loop", func(err error) bool { return errors.Is(err, fetch.ErrTooManyRedirects) }, "ErrTooManyRedirects"},
+		{"/to-metadata", func(err error) bool { return errors.Is(err, fetch.ErrPrivateAddress) }, "ErrPrivateAddress"},
+		{"/to-loopback", func(err error) bool { return errors.Is(err, fetch.ErrPrivateAddress) }, "ErrPrivateAddress"},
+		{"/to-file", func(err error) bool { return errors.Is(err, fetch.ErrUnsupportedScheme) }, "ErrUnsupportedScheme"},
 		{"/gzip-bomb", func(err error) bool {
-			return errors.Is(err, ingest.ErrBodyTooLarge) && strings.Contains(err.Error(), "decompressed")
+			return errors.Is(err, fetch.ErrBodyTooLarge) && strings.Contains(err.Error(), "decompressed")
 		}, "ErrBodyTooLarge (decompressed)"},
-		{"/image", func(err error) bool { return errors.Is(err, ingest.ErrContentType) }, "ErrContentType"},
+		{"/image", func(err error) bool { return errors.Is(err, fetch.ErrContentType) }, "ErrContentType"},
 		{"/busy", func(err error) bool {
 			se, ok := status(err, 429)
 			return ok && se.RetryAfter == 120*time.Second
@@ -320,13 +233,13 @@ func TestFetcherConditionalGzipAndUserAgent(t *testing.T) {
 		w.Header().Set("Last-Modified", lastMod)
 		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 			w.Header().Set("Content-Encoding", "gzip")
-			w.Write(gzipBytes(t, body))
+			w.Write(fetchtest.GzipBytes(t, body))
 			return
 		}
 		w.Write(body)
 	}))
 	defer srv.Close()
-	f := ingest.NewFetcher(testFetch(hostOf(srv)))
+	f := fetch.NewFetcher(testFetch(hostOf(srv)))
 	ctx := context.Background()
 	first, err := f.Get(ctx, srv.URL)
 	if err != nil {
@@ -365,7 +278,7 @@ func TestFetcherPerHostLimit(t *testing.T) {
 		io.WriteString(w, "x")
 	}))
 	defer srv.Close()
-	f := ingest.NewFetcher(testFetch(hostOf(srv)))
+	f := fetch.NewFetcher(testFetch(hostOf(srv)))
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {

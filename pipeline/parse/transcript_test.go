@@ -1,20 +1,16 @@
-package ingest_test
+package parse_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/veille-project/veille/domain"
-	"github.com/veille-project/veille/pipeline/config"
-	"github.com/veille-project/veille/pipeline/ingest"
+	"github.com/veille-project/veille/pipeline/parse"
 )
 
 func readTestdata(t *testing.T, parts ...string) []byte {
@@ -27,7 +23,7 @@ func readTestdata(t *testing.T, parts ...string) []byte {
 }
 
 // checkOffsets asserts every cue's text sits at its offset in the text.
-func checkOffsets(t *testing.T, tr *ingest.Transcript) {
+func checkOffsets(t *testing.T, tr *parse.Transcript) {
 	t.Helper()
 	for i, c := range tr.Cues {
 		if c.Offset < 0 || c.Offset+len(c.Text) > len(tr.Text) || tr.Text[c.Offset:c.Offset+len(c.Text)] != c.Text {
@@ -58,7 +54,7 @@ func compareCues(t *testing.T, got, want []domain.Cue) {
 }
 
 func TestParseVTTRadioJournal(t *testing.T) {
-	tr, err := ingest.ParseVTT(readTestdata(t, "transcripts", "journal.vtt"))
+	tr, err := parse.ParseVTT(readTestdata(t, "transcripts", "journal.vtt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +71,7 @@ func TestParseVTTRadioJournal(t *testing.T) {
 }
 
 func TestParseSRTRadioJournal(t *testing.T) {
-	tr, err := ingest.ParseSRT(readTestdata(t, "transcripts", "journal.srt"))
+	tr, err := parse.ParseSRT(readTestdata(t, "transcripts", "journal.srt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +123,7 @@ func TestParseTranscriptTolerance(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tr, err := ingest.ParseTranscript([]byte(tc.doc), tc.hint)
+			tr, err := parse.ParseTranscript([]byte(tc.doc), tc.hint)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -153,18 +149,18 @@ func TestParseTranscriptErrors(t *testing.T) {
 		is              error
 		mention         string
 	}{
-		{"vtt without header", "a.vtt", "\nBROKENVTT\n", ingest.ErrTranscriptFormat, "line 1"},
-		{"vtt only bad timings", "", "WEBVTT\n\n00:00:01.000 -> 00:00:02.000\nx\n\n00:0x:01.000 --> 00:00:02.000\ny\n", ingest.ErrTranscriptFormat, "line 6"},
-		{"srt only bad timings", "a.srt", "1\n00:00:01,000 --> zz\nx\n", ingest.ErrTranscriptFormat, "line 2"},
-		{"srt no timing at all", "a.srt", "juste du texte\n", ingest.ErrTranscriptFormat, "line 1"},
-		{"json broken", "a.json", "{\"segments\": [\n{\"body\": }", ingest.ErrTranscriptFormat, "line 2"},
-		{"vtt too many cues", "", many("vtt", ingest.MaxCues+1), ingest.ErrTooManyCues, "line "},
-		{"srt too many cues", "a.srt", many("srt", ingest.MaxCues+1), ingest.ErrTooManyCues, "line "},
-		{"too large", "a.vtt", "WEBVTT\n\n" + strings.Repeat("x", ingest.MaxTranscriptBytes), ingest.ErrTranscriptTooLarge, "limit"},
+		{"vtt without header", "a.vtt", "\nBROKENVTT\n", parse.ErrTranscriptFormat, "line 1"},
+		{"vtt only bad timings", "", "WEBVTT\n\n00:00:01.000 -> 00:00:02.000\nx\n\n00:0x:01.000 --> 00:00:02.000\ny\n", parse.ErrTranscriptFormat, "line 6"},
+		{"srt only bad timings", "a.srt", "1\n00:00:01,000 --> zz\nx\n", parse.ErrTranscriptFormat, "line 2"},
+		{"srt no timing at all", "a.srt", "juste du texte\n", parse.ErrTranscriptFormat, "line 1"},
+		{"json broken", "a.json", "{\"segments\": [\n{\"body\": }", parse.ErrTranscriptFormat, "line 2"},
+		{"vtt too many cues", "", many("vtt", parse.MaxCues+1), parse.ErrTooManyCues, "line "},
+		{"srt too many cues", "a.srt", many("srt", parse.MaxCues+1), parse.ErrTooManyCues, "line "},
+		{"too large", "a.vtt", "WEBVTT\n\n" + strings.Repeat("x", parse.MaxTranscriptBytes), parse.ErrTranscriptTooLarge, "limit"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ingest.ParseTranscript([]byte(tc.doc), tc.hint)
+			_, err := parse.ParseTranscript([]byte(tc.doc), tc.hint)
 			if !errors.Is(err, tc.is) {
 				t.Fatalf("err = %v, want %v", err, tc.is)
 			}
@@ -182,87 +178,27 @@ func TestParseTranscriptKeepsItemsBusSized(t *testing.T) {
 	for i := range 30_000 {
 		fmt.Fprintf(&b, "%02d:%02d:%02d.000 --> %02d:%02d:%02d.900\n%s\n\n", i/3600, i/60%60, i%60, i/3600, i/60%60, i%60, line)
 	}
-	tr, err := ingest.ParseVTT([]byte(b.String()))
+	tr, err := parse.ParseVTT([]byte(b.String()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tr.Text) > ingest.MaxTranscriptText || len(tr.Cues) == 0 || len(tr.Cues) == 30_000 || len(tr.Warnings) == 0 {
+	if len(tr.Text) > parse.MaxTranscriptText || len(tr.Cues) == 0 || len(tr.Cues) == 30_000 || len(tr.Warnings) == 0 {
 		t.Fatalf("%d bytes of text, %d cues, warnings %v: want the text cut under %d bytes with a warning",
-			len(tr.Text), len(tr.Cues), tr.Warnings, ingest.MaxTranscriptText)
+			len(tr.Text), len(tr.Cues), tr.Warnings, parse.MaxTranscriptText)
 	}
 	checkOffsets(t, tr)
 
-	plain, err := ingest.ParseTranscript([]byte(strings.Repeat("é", ingest.MaxTranscriptText)), "text/plain")
+	plain, err := parse.ParseTranscript([]byte(strings.Repeat("é", parse.MaxTranscriptText)), "text/plain")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(plain.Text) > ingest.MaxTranscriptText || !utf8.ValidString(plain.Text) {
+	if len(plain.Text) > parse.MaxTranscriptText || !utf8.ValidString(plain.Text) {
 		t.Errorf("plain transcript: %d bytes, valid UTF-8 %v", len(plain.Text), utf8.ValidString(plain.Text))
 	}
 }
-
-func TestMetaFromFileName(t *testing.T) {
-	tests := []struct {
-		name string
-		want ingest.TranscriptMeta
-		ok   bool
-	}{
-		{"radio-okapi_20260312T0700_fr.vtt", ingest.TranscriptMeta{Station: "radio-okapi", Start: "2026-03-12T07:00:00Z", Lang: "fr"}, true},
-		{"radio_ndeke_luka_20260312T183015_sg.srt", ingest.TranscriptMeta{Station: "radio_ndeke_luka", Start: "2026-03-12T18:30:15Z", Lang: "sg"}, true},
-		{"bria_20260312T0700+0100.vtt", ingest.TranscriptMeta{Station: "bria", Start: "2026-03-12T06:00:00Z"}, true},
-		{"notes.vtt", ingest.TranscriptMeta{}, false},
-		{"radio_20261399T0700_fr.vtt", ingest.TranscriptMeta{}, false},
-	}
-	for _, tc := range tests {
-		got, ok := ingest.MetaFromFileName(tc.name)
-		if ok != tc.ok || got != tc.want {
-			t.Errorf("MetaFromFileName(%q) = %+v, %v; want %+v, %v", tc.name, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
-// TestRandomBytesAreNoTranscript reads a folder, named by a relative path,
-// whose .vtt and .srt files hold random bytes: none becomes an item, each
-// is reported, and a hint such as "dir/f.vtt" is taken for a file name.
-func TestRandomBytesAreNoTranscript(t *testing.T) {
-	root := t.TempDir()
-	dir := filepath.Join(root, "radio")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range 6 {
-		b := make([]byte, 2048)
-		for j := range b {
-			b[j] = byte(rng.UintN(256))
-		}
-		name := fmt.Sprintf("show-%d.vtt", i)
-		if i%2 == 1 {
-			name = fmt.Sprintf("show-%d.srt", i)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		old := time.Now().Add(-time.Hour)
-		_ = os.Chtimes(filepath.Join(dir, name), old, old)
-	}
-	t.Chdir(root)
-	src := config.Source{Name: "radio", URL: "radio", Kind: "transcripts-dir"}
-	items, err := ingest.ReadTranscriptDir(context.Background(), src, ingest.DirOptions{Settle: -1})
-	if len(items) != 0 {
-		t.Fatalf("%d items read from random bytes, want none", len(items))
-	}
-	if err == nil || !errors.Is(err, ingest.ErrTranscriptFormat) {
-		t.Fatalf("err = %v, want each file reported as no transcript", err)
-	}
-	if _, err := ingest.ParseTranscript([]byte("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nhello"), "dir/f.vtt"); err != nil {
-		t.Fatalf("a real VTT with a relative file name as hint: %v", err)
-	}
-}
-
 func TestVTTCuesBackwardsOrUnsorted(t *testing.T) {
 	vtt := "WEBVTT\n\n00:00:05.000 --> 00:00:07.000\n<v Host>second\n\n00:00:01.000 --> 00:00:03.000\n<v Host>first\n\n00:00:09.000 --> 00:00:08.000\n<v Caller>backwards\n"
-	tr, err := ingest.ParseTranscript([]byte(vtt), "text/vtt")
+	tr, err := parse.ParseTranscript([]byte(vtt), "text/vtt")
 	if err != nil {
 		t.Fatal(err)
 	}
