@@ -92,8 +92,22 @@ func New(ctx context.Context, c Conn, opts Options) (*DB, error) {
 // Database returns the name of the database holding the tables.
 func (d *DB) Database() string { return d.db }
 
-// Conn returns the backend connection, for tools that run their own SQL.
-func (d *DB) Conn() Conn { return d.c }
+// EngineIDHash asks the engine for cityHash64(id), which IDHash must equal
+// for the item_ids set to be filled from stored items.
+func (d *DB) EngineIDHash(ctx context.Context, id string) (uint64, error) {
+	rows, err := d.c.Query(ctx, "SELECT cityHash64("+Quote(id)+")")
+	if err != nil {
+		return 0, fmt.Errorf("storage: cityHash64: %w", err)
+	}
+	if len(rows) != 1 || len(rows[0]) != 1 {
+		return 0, fmt.Errorf("storage: cityHash64: %d rows", len(rows))
+	}
+	h, err := strconv.ParseUint(rows[0][0], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("storage: cityHash64: %w", err)
+	}
+	return h, nil
+}
 
 // Backend names the backend and its version, e.g. "chdb 26.5.1.1".
 func (d *DB) Backend() string { return d.c.Name() + " " + d.c.Version() }

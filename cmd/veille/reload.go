@@ -10,6 +10,7 @@ import (
 	"github.com/veille-project/veille/pipeline/config"
 	"github.com/veille-project/veille/pipeline/ingest"
 	"github.com/veille-project/veille/pipeline/run"
+	"github.com/veille-project/veille/pipeline/sources"
 )
 
 // runIngest polls the sources until ctx ends: the configured ones overlaid
@@ -24,18 +25,18 @@ func runIngest(ctx context.Context, r *run.Runner, p *ingest.Poller, cfgPath str
 	defer signal.Stop(hup)
 	changes := make(chan os.Signal, 1)
 	go forward(ctx, hup, changes)
-	if kv, err := run.WatchSources(ctx, r.Bus); err != nil {
+	if kv, err := sources.WatchSources(ctx, r.Bus); err != nil {
 		slog.Error("sources bucket not watched: sources added by an admin wait for a SIGHUP", "err", err)
 	} else {
 		go forward(ctx, kv, changes)
 	}
-	sources, err := run.ListSources(ctx, r.Bus, r.Config)
+	list, err := sources.ListSources(ctx, r.Bus, r.Config)
 	if err != nil {
 		slog.Error("sources bucket not read: polling the configured sources", "err", err)
-		sources = r.Config.Sources
+		list = r.Config.Sources
 	}
 	cfg := r.Config
-	return pollUntil(ctx, p, sources, r.Publish, changes, func() ([]config.Source, error) {
+	return pollUntil(ctx, p, list, r.Publish, changes, func() ([]config.Source, error) {
 		next, err := config.Load(cfgPath, explicit)
 		if err != nil {
 			// The bucket changed but the file does not load: overlay the
@@ -44,7 +45,7 @@ func runIngest(ctx context.Context, r *run.Runner, p *ingest.Poller, cfgPath str
 		} else {
 			cfg = next
 		}
-		return run.ListSources(ctx, r.Bus, cfg)
+		return sources.ListSources(ctx, r.Bus, cfg)
 	})
 }
 
@@ -52,16 +53,16 @@ func runIngest(ctx context.Context, r *run.Runner, p *ingest.Poller, cfgPath str
 // following the bucket's changes, until ctx ends: ingest without a
 // configuration file to re-read (the demo).
 func followSources(ctx context.Context, r *run.Runner, p *ingest.Poller) error {
-	changes, err := run.WatchSources(ctx, r.Bus)
+	changes, err := sources.WatchSources(ctx, r.Bus)
 	if err != nil {
 		return err
 	}
-	sources, err := run.ListSources(ctx, r.Bus, r.Config)
+	list, err := sources.ListSources(ctx, r.Bus, r.Config)
 	if err != nil {
 		return err
 	}
-	return run.PollSources(ctx, p, sources, r.Publish, changes, func(ctx context.Context) ([]config.Source, error) {
-		return run.ListSources(ctx, r.Bus, r.Config)
+	return sources.PollSources(ctx, p, list, r.Publish, changes, func(ctx context.Context) ([]config.Source, error) {
+		return sources.ListSources(ctx, r.Bus, r.Config)
 	})
 }
 
@@ -86,7 +87,7 @@ func forward[T any](ctx context.Context, in <-chan T, out chan<- os.Signal) {
 
 // pollUntil runs the poller over sources, swapping them for reload()'s on
 // each signal on hup.
-func pollUntil(ctx context.Context, p *ingest.Poller, sources []config.Source, publish ingest.PublishFunc, hup <-chan os.Signal, reload func() ([]config.Source, error)) error {
+func pollUntil(ctx context.Context, p *ingest.Poller, list []config.Source, publish ingest.PublishFunc, hup <-chan os.Signal, reload func() ([]config.Source, error)) error {
 	changes := make(chan struct{})
 	go func() {
 		defer close(changes)
@@ -103,5 +104,5 @@ func pollUntil(ctx context.Context, p *ingest.Poller, sources []config.Source, p
 			}
 		}
 	}()
-	return run.PollSources(ctx, p, sources, publish, changes, func(context.Context) ([]config.Source, error) { return reload() })
+	return sources.PollSources(ctx, p, list, publish, changes, func(context.Context) ([]config.Source, error) { return reload() })
 }

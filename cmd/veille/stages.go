@@ -17,6 +17,7 @@ import (
 	"github.com/veille-project/veille/pipeline/config"
 	"github.com/veille-project/veille/pipeline/ingest"
 	"github.com/veille-project/veille/pipeline/run"
+	"github.com/veille-project/veille/pipeline/sources"
 	"github.com/veille-project/veille/storage"
 	"github.com/veille-project/veille/web"
 )
@@ -239,7 +240,7 @@ func (c liveCatalog) Responses(id, lang string) []string {
 type sourceList struct{ r *run.Runner }
 
 func (s sourceList) List(ctx context.Context) ([]web.SourceStatus, error) {
-	srcs, err := run.Sources(ctx, s.r.Bus, s.r.Config)
+	srcs, err := sources.Sources(ctx, s.r.Bus, s.r.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -274,17 +275,17 @@ func (s sourceList) Add(ctx context.Context, in web.SourceInput, by string) erro
 		}
 		src.Interval = config.Duration(d)
 	}
-	return run.PutSource(ctx, s.r.Bus, s.r.Config, src, by)
+	return sources.PutSource(ctx, s.r.Bus, s.r.Config, src, by)
 }
 
 // SetPaused pauses or resumes a source.
 func (s sourceList) SetPaused(ctx context.Context, name string, paused bool) error {
-	return run.SetPaused(ctx, s.r.Bus, s.r.Config, name, paused)
+	return sources.SetPaused(ctx, s.r.Bus, s.r.Config, name, paused)
 }
 
 // Delete removes a source an admin added.
 func (s sourceList) Delete(ctx context.Context, name string) error {
-	return run.DeleteSource(ctx, s.r.Bus, s.r.Config, name)
+	return sources.DeleteSource(ctx, s.r.Bus, s.r.Config, name)
 }
 
 func listen(ctx context.Context, addr string, h http.Handler) error {
@@ -343,7 +344,7 @@ func sourcesCmd(ctx context.Context, args []string) error {
 	for _, h := range hs {
 		known[h.Source] = true
 	}
-	srcs, err := run.ListSources(ctx, r.Bus, cfg)
+	srcs, err := sources.ListSources(ctx, r.Bus, cfg)
 	if err != nil {
 		return err
 	}

@@ -121,7 +121,7 @@ func (r *Runner) WatchCatalog(ctx context.Context) error {
 	if r.Matcher == nil {
 		return errors.New("watch catalog: no matcher open")
 	}
-	changes, err := watchBucket(ctx, r.Bus, bus.KVCatalog)
+	changes, err := r.Bus.WatchBucket(ctx, bus.KVCatalog)
 	if err != nil {
 		return err
 	}

@@ -185,7 +185,7 @@ func (r *Runner) NewPoller(ctx context.Context) (*ingest.Poller, error) {
 		OnHealth: func(h ingest.SourceHealth) {
 			b, err := json.Marshal(h)
 			if err == nil {
-				_, err = kv.Put(context.WithoutCancel(ctx), healthKey(h.Source), b)
+				_, err = kv.Put(context.WithoutCancel(ctx), bus.SourceKey(h.Source), b)
 			}
 			if err != nil {
 				r.Log.Warn("record source health", "source", h.Source, "err", err)
@@ -231,17 +231,6 @@ func SourceHealth(ctx context.Context, b *bus.Bus) ([]ingest.SourceHealth, error
 	return out, nil
 }
 
-// healthKey maps a source name to a valid KV key.
-func healthKey(name string) string {
-	b := []byte(name)
-	for i, c := range b {
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-		if !ok {
-			b[i] = '_'
-		}
-	}
-	return string(b)
-}
 
 // WaitStored waits until the store holds at least n items and both consumers
 // have nothing pending, or ctx ends.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/veille-project/veille/pipeline/config"
+	"github.com/veille-project/veille/pipeline/sources"
 	"github.com/veille-project/veille/storage"
 )
 
@@ -82,32 +83,32 @@ func TestSourcesBucketDrivesIngest(t *testing.T) {
 	var published sync.Map
 	publish := func(_ context.Context, it storage.Item) error { published.Store(it.Source, true); return nil }
 
-	changes, err := WatchSources(ctx, b)
+	changes, err := sources.WatchSources(ctx, b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sources, err := ListSources(ctx, b, cfg)
-	if err != nil || len(sources) != 1 {
-		t.Fatalf("initial sources %+v, %v", sources, err)
+	initial, err := sources.ListSources(ctx, b, cfg)
+	if err != nil || len(initial) != 1 {
+		t.Fatalf("initial sources %+v, %v", initial, err)
 	}
 	loopCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
-		done <- PollSources(loopCtx, p, sources, publish, changes, func(ctx context.Context) ([]config.Source, error) {
-			return ListSources(ctx, b, cfg)
+		done <- sources.PollSources(loopCtx, p, initial, publish, changes, func(ctx context.Context) ([]config.Source, error) {
+			return sources.ListSources(ctx, b, cfg)
 		})
 	}()
 	waitHits("configured", 1)
 
 	added := config.Source{Name: "radio bria", URL: site.URL + "/added", Kind: "rss", Lang: "fr", Mission: "MINUSCA", Interval: every}
-	if err := PutSource(ctx, b, cfg, added, "admin-1"); err != nil {
+	if err := sources.PutSource(ctx, b, cfg, added, "admin-1"); err != nil {
 		t.Fatal(err)
 	}
 	waitHits("added", 2)
 	if _, ok := published.Load("radio bria"); !ok {
 		t.Error("items of the added source not published")
 	}
-	all, err := Sources(ctx, b, cfg)
+	all, err := sources.Sources(ctx, b, cfg)
 	if err != nil || len(all) != 2 || !all[1].Added || all[1].AddedBy != "admin-1" || all[1].Mission != "MINUSCA" || all[0].Added {
 		t.Fatalf("sources after the add: %+v, %v", all, err)
 	}
@@ -118,51 +119,51 @@ func TestSourcesBucketDrivesIngest(t *testing.T) {
 		want error
 		says string
 	}{
-		{config.Source{Name: "", URL: site.URL + "/x", Kind: "rss"}, ErrBadSource, "no name"},
-		{config.Source{Name: "ftp", URL: "ftp://files.example/feed", Kind: "rss"}, ErrBadSource, "http or https"},
-		{config.Source{Name: "nohost", URL: "https:///feed", Kind: "rss"}, ErrBadSource, "http or https"},
-		{config.Source{Name: "video", URL: site.URL + "/v", Kind: "video"}, ErrBadSource, "kind"},
-		{config.Source{Name: "dir", URL: "transcripts/gao", Kind: "transcripts-dir"}, ErrBadSource, "absolute"},
-		{config.Source{Name: "etc", URL: "/etc", Kind: "transcripts-dir"}, ErrBadSource, "not under the allowed roots"},
-		{config.Source{Name: "up", URL: radioRoot + "/../elsewhere", Kind: "transcripts-dir"}, ErrBadSource, "clean path"},
-		{config.Source{Name: "<script>alert(1)</script>", URL: site.URL + "/s", Kind: "rss"}, ErrBadSource, "name"},
-		{config.Source{Name: "\"quoted\"", URL: site.URL + "/q", Kind: "rss"}, ErrBadSource, "name"},
-		{config.Source{Name: "neg", URL: site.URL + "/n", Kind: "rss", Interval: -1}, ErrBadSource, "interval"},
-		{config.Source{Name: "configured", URL: site.URL + "/other", Kind: "rss"}, ErrSourceExists, "named"},
-		{config.Source{Name: "radio bria", URL: site.URL + "/other", Kind: "rss"}, ErrSourceExists, "named"},
-		{config.Source{Name: "radio_bria", URL: site.URL + "/other", Kind: "rss"}, ErrSourceExists, "too close"},
-		{config.Source{Name: "copy", URL: site.URL + "/added", Kind: "rss"}, ErrSourceExists, "same url"},
-		{config.Source{Name: "copy", URL: site.URL + "/configured", Kind: "podcast"}, ErrSourceExists, "same url"},
+		{config.Source{Name: "", URL: site.URL + "/x", Kind: "rss"}, sources.ErrBadSource, "no name"},
+		{config.Source{Name: "ftp", URL: "ftp://files.example/feed", Kind: "rss"}, sources.ErrBadSource, "http or https"},
+		{config.Source{Name: "nohost", URL: "https:///feed", Kind: "rss"}, sources.ErrBadSource, "http or https"},
+		{config.Source{Name: "video", URL: site.URL + "/v", Kind: "video"}, sources.ErrBadSource, "kind"},
+		{config.Source{Name: "dir", URL: "transcripts/gao", Kind: "transcripts-dir"}, sources.ErrBadSource, "absolute"},
+		{config.Source{Name: "etc", URL: "/etc", Kind: "transcripts-dir"}, sources.ErrBadSource, "not under the allowed roots"},
+		{config.Source{Name: "up", URL: radioRoot + "/../elsewhere", Kind: "transcripts-dir"}, sources.ErrBadSource, "clean path"},
+		{config.Source{Name: "<script>alert(1)</script>", URL: site.URL + "/s", Kind: "rss"}, sources.ErrBadSource, "name"},
+		{config.Source{Name: "\"quoted\"", URL: site.URL + "/q", Kind: "rss"}, sources.ErrBadSource, "name"},
+		{config.Source{Name: "neg", URL: site.URL + "/n", Kind: "rss", Interval: -1}, sources.ErrBadSource, "interval"},
+		{config.Source{Name: "configured", URL: site.URL + "/other", Kind: "rss"}, sources.ErrSourceExists, "named"},
+		{config.Source{Name: "radio bria", URL: site.URL + "/other", Kind: "rss"}, sources.ErrSourceExists, "named"},
+		{config.Source{Name: "radio_bria", URL: site.URL + "/other", Kind: "rss"}, sources.ErrSourceExists, "too close"},
+		{config.Source{Name: "copy", URL: site.URL + "/added", Kind: "rss"}, sources.ErrSourceExists, "same url"},
+		{config.Source{Name: "copy", URL: site.URL + "/configured", Kind: "podcast"}, sources.ErrSourceExists, "same url"},
 	} {
-		err := PutSource(ctx, b, cfg, tc.src, "admin-1")
+		err := sources.PutSource(ctx, b, cfg, tc.src, "admin-1")
 		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.says) {
-			t.Errorf("PutSource(%+v): %v, want %v saying %q", tc.src, err, tc.want, tc.says)
+			t.Errorf("sources.PutSource(%+v): %v, want %v saying %q", tc.src, err, tc.want, tc.says)
 		}
 	}
 	if err := os.MkdirAll(filepath.Join(radioRoot, "gao"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := PutSource(ctx, b, cfg, config.Source{Name: "Radio Gao (transcripts)", URL: filepath.Join(radioRoot, "gao"), Kind: "transcripts-dir"}, "admin-1"); err != nil {
+	if err := sources.PutSource(ctx, b, cfg, config.Source{Name: "Radio Gao (transcripts)", URL: filepath.Join(radioRoot, "gao"), Kind: "transcripts-dir"}, "admin-1"); err != nil {
 		t.Errorf("a folder under the roots: %v", err)
 	}
-	if err := DeleteSource(ctx, b, cfg, "Radio Gao (transcripts)"); err != nil {
+	if err := sources.DeleteSource(ctx, b, cfg, "Radio Gao (transcripts)"); err != nil {
 		t.Fatal(err)
 	}
 	noRoots := cfg
 	noRoots.Ingest.FolderRoots = nil
-	if err := PutSource(ctx, b, noRoots, config.Source{Name: "Radio Bria", URL: filepath.Join(radioRoot, "bria"), Kind: "transcripts-dir"}, "admin-1"); !errors.Is(err, ErrBadSource) || !strings.Contains(err.Error(), "folder_roots") {
+	if err := sources.PutSource(ctx, b, noRoots, config.Source{Name: "Radio Bria", URL: filepath.Join(radioRoot, "bria"), Kind: "transcripts-dir"}, "admin-1"); !errors.Is(err, sources.ErrBadSource) || !strings.Contains(err.Error(), "folder_roots") {
 		t.Errorf("a folder with no roots configured: %v, want a refusal naming ingest.folder_roots", err)
 	}
-	if err := SetPaused(ctx, b, cfg, "nobody", true); !errors.Is(err, ErrNoSuchSource) {
+	if err := sources.SetPaused(ctx, b, cfg, "nobody", true); !errors.Is(err, sources.ErrNoSuchSource) {
 		t.Errorf("pause unknown source: %v", err)
 	}
-	if err := DeleteSource(ctx, b, cfg, "configured"); !errors.Is(err, ErrSourceConfigured) {
+	if err := sources.DeleteSource(ctx, b, cfg, "configured"); !errors.Is(err, sources.ErrSourceConfigured) {
 		t.Errorf("delete configured source: %v", err)
 	}
 
 	// Pause both: neither is polled any more.
 	for _, name := range []string{"radio bria", "configured"} {
-		if err := SetPaused(ctx, b, cfg, name, true); err != nil {
+		if err := sources.SetPaused(ctx, b, cfg, name, true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -174,24 +175,24 @@ func TestSourcesBucketDrivesIngest(t *testing.T) {
 			t.Fatal("paused configured source still polled")
 		}
 	}
-	all, _ = Sources(ctx, b, cfg)
+	all, _ = sources.Sources(ctx, b, cfg)
 	if len(all) != 2 || !all[0].Paused || !all[1].Paused {
 		t.Fatalf("sources after pausing: %+v", all)
 	}
 
 	// Resume the added one: polled again. Then delete it: gone.
-	if err := SetPaused(ctx, b, cfg, "radio bria", false); err != nil {
+	if err := sources.SetPaused(ctx, b, cfg, "radio bria", false); err != nil {
 		t.Fatal(err)
 	}
 	waitHits("added", count("added")+1)
-	if err := DeleteSource(ctx, b, cfg, "radio bria"); err != nil {
+	if err := sources.DeleteSource(ctx, b, cfg, "radio bria"); err != nil {
 		t.Fatal(err)
 	}
 	stopped("added")
-	if all, _ = Sources(ctx, b, cfg); len(all) != 1 || all[0].Name != "configured" || !all[0].Paused {
+	if all, _ = sources.Sources(ctx, b, cfg); len(all) != 1 || all[0].Name != "configured" || !all[0].Paused {
 		t.Fatalf("sources after the delete: %+v", all)
 	}
-	if err := DeleteSource(ctx, b, cfg, "radio bria"); !errors.Is(err, ErrNoSuchSource) {
+	if err := sources.DeleteSource(ctx, b, cfg, "radio bria"); !errors.Is(err, sources.ErrNoSuchSource) {
 		t.Errorf("second delete: %v", err)
 	}
 	stop()
@@ -203,20 +204,20 @@ func TestSourcesBucketDrivesIngest(t *testing.T) {
 	// to a source an admin adds under that name.
 	cfg.Sources = nil
 	readded := config.Source{Name: "configured", URL: site.URL + "/readded", Kind: "rss"}
-	if err := PutSource(ctx, b, cfg, readded, "admin-2"); err != nil {
+	if err := sources.PutSource(ctx, b, cfg, readded, "admin-2"); err != nil {
 		t.Fatal(err)
 	}
-	if all, _ = Sources(ctx, b, cfg); len(all) != 1 || all[0].URL != readded.URL || all[0].Paused || all[0].AddedBy != "admin-2" {
+	if all, _ = sources.Sources(ctx, b, cfg); len(all) != 1 || all[0].URL != readded.URL || all[0].Paused || all[0].AddedBy != "admin-2" {
 		t.Fatalf("sources after re-adding: %+v", all)
 	}
-	if err := PutSource(ctx, b, cfg, config.Source{Name: "configured", URL: site.URL + "/third", Kind: "rss"}, "admin-2"); !errors.Is(err, ErrSourceExists) {
-		t.Fatalf("adding over an added source: %v, want ErrSourceExists", err)
+	if err := sources.PutSource(ctx, b, cfg, config.Source{Name: "configured", URL: site.URL + "/third", Kind: "rss"}, "admin-2"); !errors.Is(err, sources.ErrSourceExists) {
+		t.Fatalf("adding over an added source: %v, want sources.ErrSourceExists", err)
 	}
 }
 
 // TestConcurrentAddsOfOneURL: admins adding the same feed URL under
 // different names at the same time leave exactly one source, and every
-// other add fails with ErrSourceExists.
+// other add fails with sources.ErrSourceExists.
 func TestConcurrentAddsOfOneURL(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -229,7 +230,7 @@ func TestConcurrentAddsOfOneURL(t *testing.T) {
 		for i := range errs {
 			wg.Go(func() {
 				src := config.Source{Name: fmt.Sprintf("r%d-admin%d", round, i), URL: fmt.Sprintf("%s?r=%d", url, round), Kind: "rss"}
-				errs[i] = PutSource(ctx, b, cfg, src, "admin")
+				errs[i] = sources.PutSource(ctx, b, cfg, src, "admin")
 			})
 		}
 		wg.Wait()
@@ -238,11 +239,11 @@ func TestConcurrentAddsOfOneURL(t *testing.T) {
 			switch {
 			case err == nil:
 				ok++
-			case !errors.Is(err, ErrSourceExists):
-				t.Fatalf("round %d: %v, want nil or ErrSourceExists", round, err)
+			case !errors.Is(err, sources.ErrSourceExists):
+				t.Fatalf("round %d: %v, want nil or sources.ErrSourceExists", round, err)
 			}
 		}
-		all, err := Sources(ctx, b, cfg)
+		all, err := sources.Sources(ctx, b, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -128,6 +128,7 @@ func TestSuiteTwoStores(t *testing.T) {
 	storagetest.RunTwice(t, func(t *testing.T) (*storage.DB, *storage.DB) {
 		name := fmt.Sprintf("test_%d", dbSeq.Add(1))
 		var dbs [2]*storage.DB
+		var first storage.Conn
 		for i := range dbs {
 			conn, err := chdb.Open(dataDir)
 			if err != nil {
@@ -139,9 +140,12 @@ func TestSuiteTwoStores(t *testing.T) {
 				t.Fatal(err)
 			}
 			dbs[i] = db
+			if i == 0 {
+				first = conn
+			}
 		}
 		t.Cleanup(func() {
-			_ = dbs[0].Conn().Exec(context.Background(), "DROP DATABASE IF EXISTS "+name)
+			_ = first.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name)
 			dbs[0].Close()
 			dbs[1].Close()
 		})
@@ -166,7 +170,7 @@ func TestItemIDsFilledFromItems(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			name := fmt.Sprintf("test_%d", dbSeq.Add(1))
-			open := func() *storage.DB {
+			open := func() (*storage.DB, storage.Conn) {
 				conn, err := chdb.Open(dataDir)
 				if err != nil {
 					t.Fatal(err)
@@ -177,10 +181,10 @@ func TestItemIDsFilledFromItems(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { db.Close() })
-				return db
+				return db, conn
 			}
-			a := open()
-			t.Cleanup(func() { _ = a.Conn().Exec(ctx, "DROP DATABASE IF EXISTS "+name) })
+			a, aConn := open()
+			t.Cleanup(func() { _ = aConn.Exec(ctx, "DROP DATABASE IF EXISTS "+name) })
 			it := storage.Item{ID: "kept", Source: "radio-x", Title: "t", Published: tc.first}
 			fl := storage.Flag{ItemID: it.ID, Narrative: "arms-rebels", Stance: "assert", Source: it.Source, Published: tc.first}
 			if err := a.InsertItems(ctx, []storage.Item{it}); err != nil {
@@ -190,17 +194,17 @@ func TestItemIDsFilledFromItems(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, stmt := range []string{"DROP TABLE " + name + ".item_ids", "CREATE TABLE " + name + ".item_ids (h UInt64) ENGINE = Set SETTINGS persistent = 0"} {
-				if err := a.Conn().Exec(ctx, stmt); err != nil {
+				if err := aConn.Exec(ctx, stmt); err != nil {
 					t.Fatal(err)
 				}
 			}
-			b := open()
+			b, bConn := open()
 			moved := tc.first.Add(31 * 24 * time.Hour)
 			it.Published, fl.Published = moved, moved
 			if err := b.InsertFlags(ctx, []storage.Flag{fl}); err != nil {
 				t.Fatal(err)
 			}
-			rows, err := b.Conn().Query(ctx, "SELECT total_rows FROM system.tables WHERE database = '"+name+"' AND name = 'item_ids'")
+			rows, err := bConn.Query(ctx, "SELECT total_rows FROM system.tables WHERE database = '"+name+"' AND name = 'item_ids'")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -82,8 +82,12 @@ func TestStoppedServerIsTransientAndRecovers(t *testing.T) {
 }
 
 func TestBadSQLIsNotTransient(t *testing.T) {
-	db := openOn(t, storagetest.StartServer(t))
-	err := db.Conn().Exec(context.Background(), "SELEKT 1")
+	conn, _, err := server.Open(context.Background(), storagetest.StartServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	err = conn.Exec(context.Background(), "SELEKT 1")
 	if err == nil || errors.Is(err, storage.ErrTransient) {
 		t.Fatalf("bad SQL = %v, want a non-transient error", err)
 	}
@@ -92,14 +96,14 @@ func TestBadSQLIsNotTransient(t *testing.T) {
 func TestOldServerDegrades(t *testing.T) {
 	dsn := storagetest.StartServer(t)
 	db := openOn(t, dsn)
-	if db.Backend() != "clickhouse "+db.Conn().Version() || db.Conn().Version() == "" {
-		t.Fatalf("Backend() = %q", db.Backend())
-	}
 	// Text retention needs TTL (19.6+); on an older server New still
 	// succeeds and prune does the job.
 	conn, _, err := server.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if db.Backend() != "clickhouse "+conn.Version() || conn.Version() == "" {
+		t.Fatalf("Backend() = %q", db.Backend())
 	}
 	db2, err := storage.New(context.Background(), conn, storage.Options{Database: "retention", TextRetention: 30 * 24 * time.Hour})
 	if err != nil {

@@ -1,11 +1,15 @@
-package run
+// Package sources owns the list of polled sources: the configuration's
+// sources overlaid with those an admin adds, pauses or removes through the
+// web app or the API, kept in the bus's veille_sources bucket. It checks a
+// source before it is accepted, settles two admins adding one URL at once,
+// and swaps the poller's list when the bucket changes.
+package sources
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/veille-project/veille/domain"
 	"log/slog"
 	"net/url"
 	"path/filepath"
@@ -14,6 +18,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/veille-project/veille/domain"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -231,12 +237,12 @@ func PutSource(ctx context.Context, b *bus.Bus, cfg config.Config, src config.So
 	if err != nil {
 		return err
 	}
-	key := healthKey(src.Name)
+	key := bus.SourceKey(src.Name)
 	for _, s := range all {
 		switch {
 		case s.Name == src.Name:
 			return fmt.Errorf("%w: a source is named %q", ErrSourceExists, src.Name)
-		case healthKey(s.Name) == key:
+		case bus.SourceKey(s.Name) == key:
 			return fmt.Errorf("%w: name %q is too close to source %q", ErrSourceExists, src.Name, s.Name)
 		case s.URL == src.URL:
 			return fmt.Errorf("%w: source %q has the same url %s", ErrSourceExists, s.Name, src.URL)
@@ -298,7 +304,7 @@ func SetPaused(ctx context.Context, b *bus.Bus, cfg config.Config, name string, 
 	if err != nil {
 		return err
 	}
-	key := healthKey(name)
+	key := bus.SourceKey(name)
 	for _, s := range cfg.Sources {
 		if s.Name == name {
 			// A configured source: the entry only carries the flag.
@@ -348,7 +354,7 @@ func DeleteSource(ctx context.Context, b *bus.Bus, cfg config.Config, name strin
 	if err != nil {
 		return err
 	}
-	key := healthKey(name)
+	key := bus.SourceKey(name)
 	e, err := kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return fmt.Errorf("%w: %q", ErrNoSuchSource, name)
@@ -370,46 +376,7 @@ func DeleteSource(ctx context.Context, b *bus.Bus, cfg config.Config, name strin
 // changes, until ctx ends (then the channel is closed). Signals coalesce: a
 // burst of changes may be one signal.
 func WatchSources(ctx context.Context, b *bus.Bus) (<-chan struct{}, error) {
-	return watchBucket(ctx, b, bus.KVSources)
-}
-
-// watchBucket signals each change of a bucket after the watcher's initial
-// values.
-func watchBucket(ctx context.Context, b *bus.Bus, bucket string) (<-chan struct{}, error) {
-	if b == nil {
-		return nil, bus.ErrNotReady
-	}
-	kv, err := b.JS.KeyValue(ctx, bucket)
-	if err != nil {
-		return nil, fmt.Errorf("watch %s: %w", bucket, err)
-	}
-	w, err := kv.WatchAll(ctx, jetstream.UpdatesOnly())
-	if err != nil {
-		return nil, fmt.Errorf("watch %s: %w", bucket, err)
-	}
-	out := make(chan struct{}, 1)
-	go func() {
-		defer close(out)
-		defer func() { _ = w.Stop() }()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-w.Updates():
-				if !ok {
-					return
-				}
-				if e == nil {
-					continue // end of the initial values
-				}
-				select {
-				case out <- struct{}{}:
-				default:
-				}
-			}
-		}
-	}()
-	return out, nil
+	return b.WatchBucket(ctx, bus.KVSources)
 }
 
 // PollSources runs p over sources until ctx ends, replacing the list with
