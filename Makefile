@@ -43,7 +43,7 @@ unit:
 short:
 	$(GO) test -short ./...
 
-BLIND := $(foreach l,en fr ar sw ln sg,--data testdata/blind/$(l).jsonl)
+BLIND := $(foreach l,en fr ar sw ln sg,--data classifiers/blind/$(l).jsonl)
 
 ## eval: fail when the classifier drops below its targets: the dev corpus
 ## (micro-F1 0.90 en/fr, 0.75 others, stance 0.85, FP 3%), the genres the

@@ -400,6 +400,11 @@ var flagCols = []string{"item_id", "narrative", "stance", "score", "evidence", "
 // InsertFlags stores flags; a flag stored again (same item, narrative and
 // stance) replaces the earlier row and is counted once.
 func (d *DB) InsertFlags(ctx context.Context, flags []Flag) error {
+	return d.insertFlags(ctx, flags, false)
+}
+
+// insertFlags stores flags, as retracted ones when retract is set.
+func (d *DB) insertFlags(ctx context.Context, flags []Flag, retract bool) error {
 	if len(flags) == 0 {
 		return nil
 	}
@@ -430,8 +435,12 @@ func (d *DB) InsertFlags(ctx context.Context, flags []Flag) error {
 		ends[2*i+1] = len(buf)
 	}
 	enc := string(buf)
+	cols := flagCols
+	if retract {
+		cols = append(append([]string(nil), flagCols...), "retracted")
+	}
 	rows := make([][]any, len(flags))
-	cells := make([]any, len(flags)*len(flagCols))
+	cells := make([]any, len(flags)*len(cols))
 	var texts []string
 	for i, f := range flags {
 		pub, ok := first[f.ItemID]
@@ -451,14 +460,17 @@ func (d *DB) InsertFlags(ctx context.Context, flags []Flag) error {
 		if score != score || score > 1e300 || score < -1e300 { // NaN or Inf
 			score = 0
 		}
-		row := cells[i*len(flagCols) : (i+1)*len(flagCols) : (i+1)*len(flagCols)]
+		row := cells[i*len(cols) : (i+1)*len(cols) : (i+1)*len(cols)]
 		row[0], row[1], row[2], row[3] = f.ItemID, f.Narrative, f.Stance, score
 		row[4], row[5], row[6] = enc[from:ends[2*i]], Terms(texts...), enc[ends[2*i]:ends[2*i+1]]
 		row[7], row[8], row[9], row[10] = f.ClassifierVersion, f.Source, f.Lang, f.Mission
 		row[11], row[12], row[13] = pub, now, ver
+		if retract {
+			row[14] = uint8(1)
+		}
 		rows[i] = row
 	}
-	if err := d.c.Insert(ctx, d.t("flags"), flagCols, rows); err != nil {
+	if err := d.c.Insert(ctx, d.t("flags"), cols, rows); err != nil {
 		return fmt.Errorf("storage: insert %d flags: %w", len(flags), err)
 	}
 	d.rememberPublished(first, uncached)

@@ -48,6 +48,10 @@ func and(conds ...string) string {
 	return " WHERE " + strings.Join(keep, " AND ")
 }
 
+// liveFlag keeps the flags the newest classification of their item
+// found: a re-classification retracts the others (see ReplaceFlags).
+const liveFlag = "retracted = 0"
+
 const flagSelect = "item_id, narrative, stance, score, evidence, entities, classifier_version, source, lang, mission, published"
 
 func scanFlag(r []string) Flag {
@@ -84,7 +88,7 @@ func (d *DB) Item(ctx context.Context, id string) (ItemDetail, error) {
 		}
 	}
 	det := ItemDetail{Item: it}
-	rows, err = d.query(ctx, "SELECT "+flagSelect+" FROM "+d.t("flags")+" FINAL WHERE item_id = "+Quote(id)+" ORDER BY narrative, stance")
+	rows, err = d.query(ctx, "SELECT "+flagSelect+" FROM "+d.t("flags")+" FINAL WHERE item_id = "+Quote(id)+" AND "+liveFlag+" ORDER BY narrative, stance")
 	if err != nil {
 		return ItemDetail{}, fmt.Errorf("storage: item %q: flags: %w", id, err)
 	}
@@ -126,7 +130,7 @@ func (d *DB) Queue(ctx context.Context, q QueueQuery) ([]QueueRow, error) {
 	}
 	// Joins are nested, one per level, and use USING: the form every
 	// supported ClickHouse version reads alike.
-	inner := "SELECT " + flagSelect + ", decision, reviewer, decided_ms FROM (SELECT " + flagSelect + " FROM " + d.t("flags") + " FINAL" + and(q.Filter.where()) +
+	inner := "SELECT " + flagSelect + ", decision, reviewer, decided_ms FROM (SELECT " + flagSelect + " FROM " + d.t("flags") + " FINAL" + and(q.Filter.where(), liveFlag) +
 		") AS f ANY LEFT JOIN (" + d.latestReviews() + ") AS r USING (item_id, narrative, stance)" + and(decision) +
 		" ORDER BY published DESC, item_id, narrative, stance LIMIT " + strconv.Itoa(offset) + ", " + strconv.Itoa(limit)
 	sql := "SELECT " + flagSelect + ", decision, reviewer, decided_ms, title, url FROM (" + inner + ") AS q ANY LEFT JOIN (SELECT id AS item_id, title, url FROM " +
@@ -159,7 +163,7 @@ func (d *DB) Counts(ctx context.Context) (Totals, error) {
 		tot.ItemsBySource[r[0]] = n
 		tot.Items += n
 	}
-	rows, err = d.query(ctx, "SELECT narrative, count() FROM "+d.t("flags")+" FINAL GROUP BY narrative")
+	rows, err = d.query(ctx, "SELECT narrative, count() FROM "+d.t("flags")+" FINAL WHERE "+liveFlag+" GROUP BY narrative")
 	if err != nil {
 		return tot, fmt.Errorf("storage: counts: flags: %w", err)
 	}
@@ -210,7 +214,7 @@ func (d *DB) trendSQL(q TrendQuery) (string, []string, error) {
 		names = append(names, b)
 	}
 	cols := append(append([]string{}, names...), "flags")
-	sql := "SELECT " + strings.Join(append(sel, "count() AS flags"), ", ") + " FROM " + d.t("flags") + " FINAL" + and(q.Filter.where())
+	sql := "SELECT " + strings.Join(append(sel, "count() AS flags"), ", ") + " FROM " + d.t("flags") + " FINAL" + and(q.Filter.where(), liveFlag)
 	if len(names) > 0 {
 		sql += " GROUP BY " + strings.Join(names, ", ") + " ORDER BY " + strings.Join(names, ", ")
 	}
@@ -250,7 +254,7 @@ func (d *DB) Rising(ctx context.Context, q RisingQuery) ([]RisingRow, error) {
 	f := q.Filter
 	f.Since, f.Until = bs, end
 	sql := "SELECT narrative, countIf(published >= " + Time(ws) + ") AS recent, countIf(published < " + Time(ws) + ") AS base FROM " +
-		d.t("flags") + " FINAL" + and(f.where()) + " GROUP BY narrative"
+		d.t("flags") + " FINAL" + and(f.where(), liveFlag) + " GROUP BY narrative"
 	rows, err := d.query(ctx, sql)
 	if err != nil {
 		return nil, fmt.Errorf("storage: rising: %w", err)
@@ -293,7 +297,7 @@ func (d *DB) Spread(ctx context.Context, narrative string, since time.Time, miss
 	rep := SpreadReport{Narrative: narrative}
 	f := Filter{Since: since, Narratives: []string{narrative}, Missions: missions}
 	rows, err := d.query(ctx, "SELECT source, lang, min(published) AS first, max(published) AS last, count() AS n FROM "+
-		d.t("flags")+" FINAL"+and(f.where())+" GROUP BY source, lang ORDER BY first, source, lang")
+		d.t("flags")+" FINAL"+and(f.where(), liveFlag)+" GROUP BY source, lang ORDER BY first, source, lang")
 	if err != nil {
 		return rep, fmt.Errorf("storage: spread %q: %w", narrative, err)
 	}
@@ -347,7 +351,7 @@ func (d *DB) Similar(ctx context.Context, q SimilarQuery) ([]SimilarRow, error) 
 		conds = append(conds, shared+" > 0")
 	}
 	inner := "SELECT item_id, narrative, max(" + shared + ") AS shared, max(published) AS published, any(source) AS source, any(lang) AS lang FROM " +
-		d.t("flags") + " FINAL" + and(conds...) + " GROUP BY item_id, narrative ORDER BY shared DESC, published DESC, item_id, narrative LIMIT " + strconv.Itoa(limit)
+		d.t("flags") + " FINAL" + and(append(conds, liveFlag)...) + " GROUP BY item_id, narrative ORDER BY shared DESC, published DESC, item_id, narrative LIMIT " + strconv.Itoa(limit)
 	sql := "SELECT item_id, narrative, shared, published, source, lang, title FROM (" + inner + ") AS s ANY LEFT JOIN (SELECT id AS item_id, title FROM " +
 		d.t("items") + " FINAL) AS i USING (item_id) ORDER BY shared DESC, published DESC, item_id, narrative"
 	rows, err := d.query(ctx, sql)
@@ -474,7 +478,7 @@ type CandidateItem struct {
 // oldest first, each marked flagged or not.
 func (d *DB) EmergingCandidates(ctx context.Context, since, until time.Time, limit int) ([]CandidateItem, error) {
 	where := "published >= " + Time(since) + " AND published < " + Time(until)
-	rows, err := d.query(ctx, "SELECT id, text, lang, source, station, published, id IN (SELECT item_id FROM "+d.t("flags")+" FINAL WHERE "+where+") AS flagged FROM "+
+	rows, err := d.query(ctx, "SELECT id, text, lang, source, station, published, id IN (SELECT item_id FROM "+d.t("flags")+" FINAL WHERE "+where+" AND "+liveFlag+") AS flagged FROM "+
 		d.t("items")+" FINAL WHERE "+where+" ORDER BY published, id LIMIT "+strconv.Itoa(max(limit, 1)))
 	if err != nil {
 		return nil, fmt.Errorf("storage: emerging candidates: %w", err)

@@ -164,6 +164,27 @@ func migrations() []migration {
 		version: 4,
 		name:    "users' response language and mission",
 		columns: []column{{"users", "response_lang", "String DEFAULT ''"}, {"users", "mission", "String DEFAULT ''"}},
+	}, {
+		version: 5,
+		name:    "flags retracted by re-classification, and their history",
+		// A re-classification that no longer finds an unreviewed flag
+		// stores it again with retracted = 1: every query reads live flags
+		// only. Each flag a re-classification replaces or retracts is kept
+		// in flag_history, so earlier versions stay auditable.
+		stmts: []string{
+			`CREATE TABLE IF NOT EXISTS {db}.flag_history (
+				item_id String,
+				narrative String,
+				stance String,
+				score Float64,
+				evidence String,
+				classifier_version String,
+				superseded_by String,
+				superseded DateTime('UTC')
+			) ENGINE = MergeTree
+			ORDER BY (item_id, superseded)`,
+		},
+		columns: []column{{"flags", "retracted", "UInt8 DEFAULT 0"}},
 	}}
 }
 

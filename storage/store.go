@@ -34,6 +34,22 @@ type Store interface {
 	// Prune deletes raw text older than before, keeping flags and counts.
 	Prune(ctx context.Context, before time.Time) (int64, error)
 
+	// ReviewedItems returns the reviewed items with the current decision
+	// on each flag, oldest decided first: the learning loop's data.
+	ReviewedItems(ctx context.Context) ([]ReviewedItem, error)
+	// Precision returns production precision per week, narrative and
+	// language for decisions taken in [since, until).
+	Precision(ctx context.Context, since, until time.Time) ([]PrecisionRow, error)
+	// ItemsSince pages through the items published since a time, in id
+	// order, for re-classification.
+	ItemsSince(ctx context.Context, since time.Time, after string, limit int) ([]Item, error)
+	// ReplaceFlags stores what a new classifier version found in each
+	// item and retracts the unreviewed flags it no longer finds.
+	ReplaceFlags(ctx context.Context, version string, batch []Reclassified) (ReplaceCounts, error)
+	// FlagHistory returns the flags of an item later classifications
+	// replaced or retracted.
+	FlagHistory(ctx context.Context, itemID string) ([]HistoricFlag, error)
+
 	// Users and API tokens (tokens are stored hashed).
 	PutUser(ctx context.Context, u User) error
 	Users(ctx context.Context) ([]User, error)

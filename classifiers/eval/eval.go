@@ -361,6 +361,25 @@ func (s *Scores) finish() {
 	}
 }
 
+// NarrativeScore is one narrative's figures within a group.
+type NarrativeScore struct {
+	TP, FP, FN int
+	F1         float64
+}
+
+// Support is how many gold labels of the narrative the group holds.
+func (n NarrativeScore) Support() int { return n.TP + n.FN }
+
+// PerNarrative returns each narrative's figures, for the narratives that
+// are gold or predicted in the group.
+func (s *Scores) PerNarrative() map[string]NarrativeScore {
+	out := make(map[string]NarrativeScore, len(s.perNarr))
+	for n, p := range s.perNarr {
+		out[n] = NarrativeScore{TP: p[0], FP: p[1], FN: p[2], F1: f1(p[0], p[1], p[2])}
+	}
+	return out
+}
+
 // Targets are the figures Veille must reach on labelled data.
 type Targets struct {
 	F1EnFr      float64 // micro-F1 for en and fr

@@ -96,9 +96,9 @@ func TestTrainingDataQuotesNoEvaluationText(t *testing.T) {
 		}
 	}
 	files, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "corpus", "*.jsonl"))
-	blind, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "blind", "*.jsonl"))
+	blind, _ := filepath.Glob(filepath.Join("..", "blind", "*.jsonl"))
 	if len(blind) == 0 {
-		t.Fatal("no blind split in testdata/blind")
+		t.Fatal("no blind split in classifiers/blind")
 	}
 	for _, f := range append(files, blind...) {
 		b, err := os.ReadFile(f)

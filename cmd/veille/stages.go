@@ -119,6 +119,10 @@ func serveStages(ctx context.Context, r *run.Runner, set stageSet, f stageFlags)
 		// Narratives promoted in any process reach this one's matcher.
 		start("catalog sync", r.WatchCatalog)
 	}
+	if r.ModelFollowsBus() {
+		// Models promoted in any process reach this one's classifier.
+		start("model sync", r.WatchModel)
+	}
 	if set.classify {
 		start("classify", r.ClassifyStage().Run)
 	}

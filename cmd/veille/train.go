@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
 	"github.com/veille-project/veille/classifiers/eval"
+	"github.com/veille-project/veille/classifiers/gate"
 	"github.com/veille-project/veille/classifiers/learn"
 	"github.com/veille-project/veille/classifiers/train"
+	"github.com/veille-project/veille/pipeline/models"
 )
 
 func init() {
@@ -31,6 +34,14 @@ func runTrain(ctx context.Context, args []string) error {
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed (same data and seed give the same model bytes)")
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "passes over the data")
 	fs.IntVar(&cfg.Folds, "folds", cfg.Folds, "folds for the out-of-fold calibration (1: none)")
+	reviews := fs.Bool("reviews", false, "add the reviewed items from storage, train a candidate, measure it against the active model and store it in the bus")
+	promote := fs.Bool("promote", false, "with --reviews: promote the candidate when the gate passes")
+	cfgPath := fs.String("config", "veille.yaml", "configuration file (with --reviews)")
+	tol := gate.DefaultTolerance
+	fs.Float64Var(&tol.Overall, "tolerance", tol.Overall, "with --reviews: how much lower a set's micro-F1 may be than the active model's")
+	fs.Float64Var(&tol.Narrative, "narrative-tolerance", tol.Narrative, "with --reviews: how much lower one narrative's F1 may be")
+	fs.IntVar(&tol.MinSupport, "min-support", tol.MinSupport, "with --reviews: examples a narrative needs in a set for its own check")
+	by := fs.String("by", os.Getenv("USER"), "with --promote: who promotes, for the audit log")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,6 +63,9 @@ func runTrain(ctx context.Context, args []string) error {
 	if len(items) == 0 {
 		return fmt.Errorf("%w: no training items (veille train [--data FILE.jsonl ...] [--out model.bin.gz])", errUsage)
 	}
+	if *reviews {
+		return trainFromReviews(ctx, *cfgPath, isSet(fs, "config"), items, cfg, tol, *promote, *by)
+	}
 	m, err := newMatcher(*catDir)
 	if err != nil {
 		return err
@@ -68,6 +82,59 @@ func runTrain(ctx context.Context, args []string) error {
 	fmt.Printf("trained %s on %d items (data %s, seed %d) in %s; wrote %s (%d bytes)\n",
 		model.Version(), len(items), model.Data, cfg.Seed, time.Since(start).Round(time.Second), *out, len(model.Bytes()))
 	writeCV(os.Stdout, cv)
+	return nil
+}
+
+// trainFromReviews trains a candidate on items plus the stored reviews,
+// gates it against the active model, stores both in the bus and, when
+// asked and passed, promotes it.
+func trainFromReviews(ctx context.Context, cfgPath string, explicit bool, items []eval.Item, cfg learn.Config, tol gate.Tolerance, promote bool, by string) error {
+	r, reg, err := openModels(ctx, cfgPath, explicit)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if err := r.OpenStore(ctx); err != nil {
+		return err
+	}
+	if err := r.OpenMatcher(); err != nil {
+		return err
+	}
+	activeVersion, err := reg.Active(ctx)
+	if err != nil {
+		return err
+	}
+	active, err := reg.Model(ctx, activeVersion)
+	if err != nil {
+		return err
+	}
+	reviewed, err := r.Store.ReviewedItems(ctx)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	cand, rep, err := models.Train(ctx, models.TrainOptions{Matcher: r.Matcher, Base: items, Reviewed: reviewed, Active: active, Config: cfg, Tolerance: tol})
+	if err != nil {
+		return err
+	}
+	if err := reg.Put(ctx, cand, rep); err != nil {
+		return err
+	}
+	fmt.Printf("trained candidate %s on %d texts in %s; stored in the bus\n\n", cand.Version(), rep.Training.Items, time.Since(start).Round(time.Second))
+	rep.Write(os.Stdout)
+	if !rep.Passed {
+		fmt.Printf("\nnot promoted: the active model stays %s\n", activeVersion)
+		return nil
+	}
+	if !promote {
+		fmt.Printf("\npromote it with: veille model promote %s\n", cand.Version())
+		return nil
+	}
+	if err := reg.Promote(ctx, cand.Version(), by); err != nil {
+		return err
+	}
+	slog.Info("model promoted", "model", cand.Version(), "by", by)
+	fmt.Printf("\npromoted: %s is the active model\n", cand.Version())
 	return nil
 }
 

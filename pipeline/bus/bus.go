@@ -41,6 +41,13 @@ const (
 	// KVCatalog is the key-value bucket holding promoted narratives (their
 	// YAML), keyed by narrative id, so that every process matches them.
 	KVCatalog = "veille_catalog"
+	// KVModel is the key-value bucket naming the active model (key
+	// "active") and the versions active before it (key "history").
+	KVModel = "veille_model"
+	// ObjModels is the object-store bucket holding every trained model
+	// version ("<version>") with its evaluation report
+	// ("<version>.report.json").
+	ObjModels = "veille_models"
 
 	// Durable consumer names.
 	ConsumerClassify = "classify"
@@ -141,12 +148,17 @@ func (b *Bus) Setup(ctx context.Context, replicas int) error {
 			return fmt.Errorf("bus: declare consumer %s on %s: %w", name, stream, err)
 		}
 	}
-	for _, bucket := range []string{KVHealth, KVSources, KVCatalog} {
+	for _, bucket := range []string{KVHealth, KVSources, KVCatalog, KVModel} {
 		if _, err := b.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket: bucket, Replicas: replicas, Storage: jetstream.FileStorage,
 		}); err != nil {
 			return fmt.Errorf("bus: declare kv %s: %w", bucket, err)
 		}
+	}
+	if _, err := b.JS.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket: ObjModels, Replicas: replicas, Storage: jetstream.FileStorage,
+	}); err != nil {
+		return fmt.Errorf("bus: declare object store %s: %w", ObjModels, err)
 	}
 	return nil
 }

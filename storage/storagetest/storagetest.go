@@ -12,6 +12,7 @@ import (
 	"math/rand"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -41,6 +42,8 @@ func Run(t *testing.T, open Open) {
 		{"Prune", testPrune},
 		{"Export", testExport},
 		{"BadQueries", testBadQueries},
+		{"ReviewedItemsAndPrecision", testReviewedItems},
+		{"ReclassifyReplacesFlags", testReplaceFlags},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -787,5 +790,176 @@ func testBadQueries(t *testing.T, open Open) {
 	}
 	if err := s.InsertReviews(c, []storage.Review{{ItemID: "x", Narrative: "y", Decision: "maybe"}}); !errors.Is(err, storage.ErrBadQuery) {
 		t.Errorf("InsertReviews(bad decision) = %v, want ErrBadQuery", err)
+	}
+}
+
+// testReviewedItems records decisions by two reviewers, one changed later,
+// and a flag a reviewer added:
+// the reviewed items carry the latest decision per flag with its stance,
+// and production precision counts them per week, narrative and language.
+func testReviewedItems(t *testing.T, open Open) {
+	s := open(t)
+	c := ctx(t)
+	a, b, u := sampleItem("rv-a"), sampleItem("rv-b"), sampleItem("rv-unreviewed")
+	b.Lang = "en"
+	fa := sampleFlag(a, "arms-rebels", "assert")
+	fb := sampleFlag(b, "arms-rebels", "assert")
+	fb.Lang = "en"
+	fb2 := sampleFlag(b, "loots-minerals", "report")
+	fb2.Lang = "en"
+	added := sampleFlag(a, "abducts-children", "assert")
+	added.ClassifierVersion = storage.AddedByReviewer + "amina"
+	must(t, s.InsertItems(c, []storage.Item{a, b, u}))
+	must(t, s.InsertFlags(c, []storage.Flag{fa, fb, fb2, added, sampleFlag(u, "arms-rebels", "assert")}))
+	mon := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) // a Monday
+	must(t, s.InsertReviews(c, []storage.Review{
+		{ID: "r1", ItemID: a.ID, Narrative: "arms-rebels", Stance: "assert", Decision: storage.DecisionFalsePositive, Reviewer: "x", At: mon},
+		{ID: "r2", ItemID: a.ID, Narrative: "arms-rebels", Stance: "assert", Decision: storage.DecisionConfirm, Reviewer: "y", At: mon.Add(time.Hour)},
+		{ID: "r3", ItemID: a.ID, Narrative: "abducts-children", Stance: "assert", Decision: storage.DecisionConfirm, Reviewer: "amina", At: mon.Add(2 * time.Hour)},
+		{ID: "r4", ItemID: b.ID, Narrative: "arms-rebels", Stance: "assert", Decision: storage.DecisionFalsePositive, Reviewer: "x", At: mon.Add(-48 * time.Hour)},
+		{ID: "r5", ItemID: b.ID, Narrative: "loots-minerals", Stance: "report", Decision: storage.DecisionNeedsResponse, Reviewer: "x", At: mon.Add(8 * 24 * time.Hour)},
+	}))
+	got, err := s.ReviewedItems(c)
+	must(t, err)
+	if len(got) != 2 || got[0].Item.ID != a.ID || got[1].Item.ID != b.ID {
+		t.Fatalf("reviewed items %+v, want rv-a then rv-b (oldest decided first)", got)
+	}
+	if got[0].Item.Text != a.Text || got[0].Item.Title != a.Title || len(got[0].Item.Cues) != 2 {
+		t.Errorf("reviewed item rv-a lost its text, title or cues: %+v", got[0].Item)
+	}
+	want := map[string]storage.Decision{
+		"rv-a/arms-rebels/assert":      {Decision: storage.DecisionConfirm},
+		"rv-a/abducts-children/assert": {Decision: storage.DecisionConfirm, Added: true},
+		"rv-b/arms-rebels/assert":      {Decision: storage.DecisionFalsePositive},
+		"rv-b/loots-minerals/report":   {Decision: storage.DecisionNeedsResponse},
+	}
+	seen := 0
+	for _, ri := range got {
+		for _, d := range ri.Decisions {
+			k := ri.Item.ID + "/" + d.Narrative + "/" + d.Stance
+			w, ok := want[k]
+			if !ok || w.Decision != d.Decision || w.Added != d.Added {
+				t.Errorf("decision %s = %+v, want %+v (known %v)", k, d, w, ok)
+			}
+			seen++
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("%d decisions, want %d", seen, len(want))
+	}
+	if !got[1].Decided.Equal(mon.Add(8 * 24 * time.Hour)) {
+		t.Errorf("rv-b decided %v, want its newest decision", got[1].Decided)
+	}
+	rows, err := s.Precision(c, mon.Add(-7*24*time.Hour), mon.Add(30*24*time.Hour))
+	must(t, err)
+	type k struct {
+		week       string
+		narr, lang string
+	}
+	gotRows := map[k]storage.PrecisionRow{}
+	for _, r := range rows {
+		gotRows[k{r.Week.Format("2006-01-02"), r.Narrative, r.Lang}] = r
+	}
+	check := func(key k, reviewed, confirmed, missed, items, missedItems int) {
+		t.Helper()
+		r, ok := gotRows[key]
+		if !ok || r.Reviewed != reviewed || r.Confirmed != confirmed || r.Missed != missed || r.Items != items || r.MissedItems != missedItems {
+			t.Errorf("precision %v = %+v (found %v), want reviewed %d confirmed %d missed %d items %d missed items %d; all rows %+v", key, r, ok, reviewed, confirmed, missed, items, missedItems, rows)
+		}
+	}
+	check(k{"2026-03-02", "arms-rebels", "fr"}, 1, 1, 0, 1, 0)
+	check(k{"2026-02-23", "arms-rebels", "en"}, 1, 0, 0, 1, 0)
+	check(k{"2026-03-02", "abducts-children", "fr"}, 0, 0, 1, 1, 1)
+	check(k{"2026-03-09", "loots-minerals", "en"}, 1, 1, 0, 1, 0)
+	if len(rows) != 4 {
+		t.Errorf("%d precision rows, want 4: %+v", len(rows), rows)
+	}
+}
+
+// testReplaceFlags re-classifies an item under a new version: the flag
+// found again is replaced, the unreviewed one not found is retracted, the
+// reviewed one and the one a reviewer added stay; counts never double, the
+// superseded flags are in the history, and a repeat changes nothing.
+func testReplaceFlags(t *testing.T, open Open) {
+	s := open(t)
+	c := ctx(t)
+	it := sampleItem("rc-1")
+	other := sampleItem("rc-0")
+	old := func(narr string) storage.Flag {
+		f := sampleFlag(it, narr, "assert")
+		f.ClassifierVersion = "v1"
+		return f
+	}
+	added := old("plots-coup")
+	added.ClassifierVersion = storage.AddedByReviewer + "amina"
+	must(t, s.InsertItems(c, []storage.Item{it, other}))
+	must(t, s.InsertFlags(c, []storage.Flag{old("arms-rebels"), old("loots-minerals"), old("abducts-children"), added}))
+	must(t, s.InsertReviews(c, []storage.Review{{ID: "rc-r1", ItemID: it.ID, Narrative: "loots-minerals", Stance: "assert",
+		Decision: storage.DecisionFalsePositive, Reviewer: "x", At: base}}))
+	again := sampleFlag(it, "abducts-children", "assert")
+	again.Score = 0.5
+	fresh := sampleFlag(it, "supports-terrorists", "assert")
+	batch := []storage.Reclassified{{ItemID: it.ID, Flags: []storage.Flag{again, fresh}}}
+	for round := 1; round <= 2; round++ {
+		n, err := s.ReplaceFlags(c, "v2", batch)
+		must(t, err)
+		want := storage.ReplaceCounts{Stored: 2, Replaced: 1, Retracted: 1, Kept: 2}
+		if round == 2 {
+			want = storage.ReplaceCounts{Stored: 2, Kept: 2}
+		}
+		if n != want {
+			t.Errorf("round %d: ReplaceFlags = %+v, want %+v", round, n, want)
+		}
+		det, err := s.Item(c, it.ID)
+		must(t, err)
+		got := map[string]string{}
+		for _, f := range det.Flags {
+			got[f.Narrative] = f.ClassifierVersion
+		}
+		wantFlags := map[string]string{"loots-minerals": "v1", "abducts-children": "v2", "supports-terrorists": "v2", "plots-coup": storage.AddedByReviewer + "amina"}
+		if len(got) != len(wantFlags) {
+			t.Errorf("round %d: live flags %v, want %v", round, got, wantFlags)
+		}
+		for k, v := range wantFlags {
+			if got[k] != v {
+				t.Errorf("round %d: flag %s version %q, want %q (live %v)", round, k, got[k], v, got)
+			}
+		}
+		tot, err := s.Counts(c)
+		must(t, err)
+		if tot.Flags != 4 || tot.FlagsByNarr["arms-rebels"] != 0 {
+			t.Errorf("round %d: counts %d flags (by narrative %v), want 4 and no arms-rebels", round, tot.Flags, tot.FlagsByNarr)
+		}
+		tr, err := s.Trends(c, storage.TrendQuery{By: []string{"narrative"}})
+		must(t, err)
+		sum := 0
+		for _, r := range tr.Rows {
+			v, _ := strconv.Atoi(r[len(r)-1])
+			sum += v
+		}
+		if sum != 4 {
+			t.Errorf("round %d: trends count %d flags, want 4: %v", round, sum, tr.Rows)
+		}
+		hist, err := s.FlagHistory(c, it.ID)
+		must(t, err)
+		if len(hist) != 2 || hist[0].SupersededBy != "v2" || hist[0].Version != "v1" {
+			t.Errorf("round %d: history %+v, want the replaced and the retracted v1 flags", round, hist)
+		}
+	}
+	// Paging through items by id.
+	page, err := s.ItemsSince(c, base, "", 1)
+	must(t, err)
+	if len(page) != 1 || page[0].ID != "rc-0" {
+		t.Fatalf("first page %+v, want rc-0", page)
+	}
+	page, err = s.ItemsSince(c, base, page[0].ID, 10)
+	must(t, err)
+	if len(page) != 1 || page[0].ID != "rc-1" || page[0].Text != it.Text || len(page[0].Cues) != 2 {
+		t.Fatalf("second page %+v, want rc-1 with its text and cues", page)
+	}
+	page, err = s.ItemsSince(c, it.Published.Add(time.Hour), "", 10)
+	must(t, err)
+	if len(page) != 0 {
+		t.Errorf("items published after the last one: %d, want 0", len(page))
 	}
 }

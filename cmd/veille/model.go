@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/veille-project/veille/pipeline/config"
+	"github.com/veille-project/veille/pipeline/models"
+	"github.com/veille-project/veille/pipeline/run"
+)
+
+func init() {
+	register(&command{
+		name:    "model",
+		summary: "list the learned models, show a report, promote a candidate or roll back (list|show|promote|rollback)",
+		run:     runModel,
+	})
+}
+
+// openModels connects to the configured bus (the embedded one when the
+// configuration names none) and binds the model registry.
+func openModels(ctx context.Context, cfgPath string, explicit bool) (*run.Runner, *models.Registry, error) {
+	cfg, err := config.Load(cfgPath, explicit)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := run.Open(ctx, cfg, "model")
+	if err != nil {
+		return nil, nil, err
+	}
+	reg, err := models.Open(ctx, r.Bus)
+	if err != nil {
+		r.Close()
+		return nil, nil, err
+	}
+	return r, reg, nil
+}
+
+func runModel(ctx context.Context, args []string) error {
+	usage := fmt.Errorf("%w: veille model list | show VERSION | promote VERSION | rollback  [--config veille.yaml] [--json] [--by NAME]", errUsage)
+	if len(args) == 0 {
+		return usage
+	}
+	sub, rest := args[0], args[1:]
+	fs := newFlags("model " + sub)
+	cfgPath := fs.String("config", "veille.yaml", "configuration file")
+	asJSON := fs.Bool("json", false, "print JSON")
+	by := fs.String("by", os.Getenv("USER"), "who promotes or rolls back, for the audit log")
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	r, reg, err := openModels(ctx, *cfgPath, isSet(fs, "config"))
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	switch sub {
+	case "list":
+		list, err := reg.List(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(os.Stdout).Encode(list)
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "VERSION\tACTIVE\tSTORED\tTEXTS\tGATE\tBLIND F1 (ACTIVE → CANDIDATE)")
+		for _, e := range list {
+			active, gateCol, stored, blindCol := "", "-", "built in", "-"
+			if e.Active {
+				active = "yes"
+			}
+			if !e.Stored.IsZero() {
+				stored = e.Stored.Format(time.DateTime)
+			}
+			if e.Report != nil {
+				gateCol = "refused"
+				if e.Report.Passed {
+					gateCol = "passed"
+				}
+				for _, s := range e.Report.Sets {
+					if s.Name == "blind" {
+						blindCol = fmt.Sprintf("%.3f → %.3f", s.Active.F1, s.Candidate.F1)
+					}
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", e.Version, active, stored, e.Items, gateCol, blindCol)
+		}
+		return tw.Flush()
+	case "show":
+		if fs.NArg() != 1 {
+			return usage
+		}
+		v := fs.Arg(0)
+		if _, err := reg.Model(ctx, v); err != nil {
+			return err
+		}
+		rep, err := reg.Report(ctx, v)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(os.Stdout).Encode(rep)
+		}
+		if rep == nil {
+			fmt.Printf("%s is the built-in model: its figures are in docs/classifier.md\n", v)
+			return nil
+		}
+		rep.Write(os.Stdout)
+		return nil
+	case "promote":
+		if fs.NArg() != 1 {
+			return usage
+		}
+		if err := reg.Promote(ctx, fs.Arg(0), *by); err != nil {
+			return err
+		}
+		slog.Info("model promoted", "model", fs.Arg(0), "by", *by)
+		fmt.Printf("%s is now the active model; running classify workers swap it in within seconds\n", fs.Arg(0))
+		return nil
+	case "rollback":
+		v, err := reg.Rollback(ctx, *by)
+		if err != nil {
+			return err
+		}
+		slog.Info("model rolled back", "model", v, "by", *by)
+		fmt.Printf("rolled back: %s is the active model again\n", v)
+		return nil
+	}
+	return usage
+}
