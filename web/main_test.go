@@ -156,6 +156,7 @@ func newEnv(t *testing.T, mod func(*web.Options)) *env {
 			{Name: "blog-bunia", URL: "https://blog.example/feed", Kind: "rss", LastError: "HTTP 503", LastErrorAt: testNow.Add(-time.Hour), Failures: 3},
 		},
 		SourceAdmin: &memSources{},
+		Models:      newMemModels(),
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:         func() time.Time { return testNow },
 	}

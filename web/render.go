@@ -41,6 +41,12 @@ func (p page) T(key string, args ...any) string { return tr(p.Lang, key, args...
 // LangName is a language's name in that language ("sw" → "Kiswahili").
 func (p page) LangName(code string) string { return LanguageName(code) }
 
+// Pct formats a share as a whole percentage.
+func (p page) Pct(x float64) string { return fmt.Sprintf("%.0f %%", 100*x) }
+
+// F3 formats a score with three decimals.
+func (p page) F3(x float64) string { return fmt.Sprintf("%.3f", x) }
+
 // Date formats a time for display, UTC.
 func (p page) Date(t time.Time) string {
 	if t.IsZero() {
@@ -57,7 +63,7 @@ func (p page) Day(t time.Time) string {
 	return t.UTC().Format("2006-01-02")
 }
 
-var pages = []string{"login", "error", "queue", "item", "check", "trends", "sources", "catalog", "users", "alerts", "emerging", "promote"}
+var pages = []string{"login", "error", "queue", "item", "check", "trends", "sources", "catalog", "users", "alerts", "emerging", "promote", "models"}
 
 func (a *app) parseTemplates() error {
 	a.tmpl = map[string]*template.Template{}
@@ -66,6 +72,8 @@ func (a *app) parseTemplates() error {
 		"add":  func(a, b int) int { return a + b },
 		// pathseg escapes one path segment ("/" included).
 		"pathseg": url.PathEscape,
+		// dict passes the page and a report to the report template.
+		"dict": func(p page, r any) map[string]any { return map[string]any{"p": p, "r": r} },
 	}
 	for _, name := range pages {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
@@ -92,6 +100,7 @@ func (a *app) nav(u *session, path string) []navLink {
 		{"/emerging", "nav_emerging", rolesReview},
 		{"/sources", "nav_sources", rolesAdmin},
 		{"/catalog", "nav_catalog", rolesAdmin},
+		{"/models", "nav_models", rolesAdmin},
 		{"/users", "nav_users", rolesAdmin},
 	}
 	var out []navLink

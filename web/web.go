@@ -86,6 +86,9 @@ type Options struct {
 	Alerts Alerts
 	// Emerging finds and promotes emerging rumours; nil: not configured.
 	Emerging Emerging
+	// Models lists, promotes and rolls back the learned model; nil: the
+	// models page shows production precision only.
+	Models ModelAdmin
 	Logger   *slog.Logger
 	// SecureCookies marks cookies Secure; true unless serving plain HTTP on
 	// loopback.
@@ -278,6 +281,9 @@ func (a *app) routeTable() []route {
 		{method: "POST", pattern: "/sources/{name}/pause", roles: rolesAdmin, h: a.sourcesPause},
 		{method: "POST", pattern: "/sources/{name}/resume", roles: rolesAdmin, h: a.sourcesResume},
 		{method: "GET", pattern: "/catalog", roles: rolesAdmin, h: a.catalogPage},
+		{method: "GET", pattern: "/models", roles: rolesAdmin, h: a.modelsPage},
+		{method: "POST", pattern: "/models/rollback", roles: rolesAdmin, h: a.modelsRollback},
+		{method: "POST", pattern: "/models/{version}/promote", roles: rolesAdmin, h: a.modelsPromote},
 		{method: "GET", pattern: "/users", roles: rolesAdmin, h: a.usersPage},
 		{method: "POST", pattern: "/users", roles: rolesAdmin, h: a.usersAdd},
 		{method: "POST", pattern: "/users/{name}/revoke", roles: rolesAdmin, h: a.usersRevoke},
@@ -305,6 +311,10 @@ func (a *app) routeTable() []route {
 		{method: "POST", pattern: "/api/v1/sources/{name}/resume", api: true, roles: rolesAdmin, h: a.apiSourceResume},
 		{method: "DELETE", pattern: "/api/v1/sources/{name}", api: true, roles: rolesAdmin, h: a.apiSourceDelete},
 		{method: "GET", pattern: "/api/v1/narratives", api: true, roles: rolesAdmin, h: a.apiNarratives},
+		{method: "GET", pattern: "/api/v1/models", api: true, roles: rolesAdmin, h: a.apiModels},
+		{method: "POST", pattern: "/api/v1/models/rollback", api: true, roles: rolesAdmin, h: a.apiModelRollback},
+		{method: "POST", pattern: "/api/v1/models/{version}/promote", api: true, roles: rolesAdmin, h: a.apiModelPromote},
+		{method: "GET", pattern: "/api/v1/precision", api: true, roles: []string{storage.RoleAdmin, storage.RoleAnalyst}, h: a.apiPrecision},
 		{method: "GET", pattern: "/api/v1/users", api: true, roles: rolesAdmin, h: a.apiUsers},
 		{method: "POST", pattern: "/api/v1/users", api: true, roles: rolesAdmin, h: a.apiUserAdd},
 		{method: "DELETE", pattern: "/api/v1/users/{name}", api: true, roles: rolesAdmin, h: a.apiUserRevoke},

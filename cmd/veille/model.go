@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/veille-project/veille/pipeline/config"
 	"github.com/veille-project/veille/pipeline/models"
 	"github.com/veille-project/veille/pipeline/run"
+	"github.com/veille-project/veille/web"
 )
 
 func init() {
@@ -51,6 +53,7 @@ func runModel(ctx context.Context, args []string) error {
 	cfgPath := fs.String("config", "veille.yaml", "configuration file")
 	asJSON := fs.Bool("json", false, "print JSON")
 	by := fs.String("by", os.Getenv("USER"), "who promotes or rolls back, for the audit log")
+	force := fs.Bool("force", false, "promote without the gate (an emergency; recorded as a forced promotion)")
 	if err := fs.Parse(rest); err != nil {
 		return err
 	}
@@ -117,10 +120,14 @@ func runModel(ctx context.Context, args []string) error {
 		if fs.NArg() != 1 {
 			return usage
 		}
-		if err := reg.Promote(ctx, fs.Arg(0), *by); err != nil {
+		promote := reg.Promote
+		if *force {
+			promote = reg.ForcePromote
+		}
+		if err := promote(ctx, fs.Arg(0), *by); err != nil {
 			return err
 		}
-		slog.Info("model promoted", "model", fs.Arg(0), "by", *by)
+		slog.Info("model promoted", "model", fs.Arg(0), "by", *by, "forced", *force)
 		fmt.Printf("%s is now the active model; running classify workers swap it in within seconds\n", fs.Arg(0))
 		return nil
 	case "rollback":
@@ -134,3 +141,51 @@ func runModel(ctx context.Context, args []string) error {
 	}
 	return usage
 }
+
+// modelAdmin is the web app's view of the model registry.
+type modelAdmin struct{ reg *models.Registry }
+
+func (m modelAdmin) List(ctx context.Context) ([]web.ModelEntry, error) {
+	list, err := m.reg.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]web.ModelEntry, 0, len(list))
+	for _, e := range list {
+		we := web.ModelEntry{Version: e.Version, Active: e.Active, BuiltIn: e.BuiltIn, Stored: e.Stored, Items: e.Items, Report: e.Report}
+		for _, p := range e.Promoted {
+			we.Changes = append(we.Changes, web.ModelChange{Action: p.Action, By: p.By, At: p.At})
+		}
+		out = append(out, we)
+	}
+	return out, nil
+}
+
+func (m modelAdmin) Promote(ctx context.Context, version, by string) error {
+	return webModelErr(m.reg.Promote(ctx, version, by))
+}
+
+func (m modelAdmin) Rollback(ctx context.Context, by string) (string, error) {
+	v, err := m.reg.Rollback(ctx, by)
+	return v, webModelErr(err)
+}
+
+// webModelErr marks the registry's errors with the web app's sentinels so
+// that the page and the API answer with the right status.
+func webModelErr(err error) error {
+	switch {
+	case errors.Is(err, models.ErrGateRefused):
+		return markedErr{err, web.ErrGateRefused}
+	case errors.Is(err, models.ErrNoPrevious):
+		return markedErr{err, web.ErrNoPrevious}
+	case errors.Is(err, models.ErrNoSuchModel):
+		return markedErr{err, web.ErrNoSuchModel}
+	}
+	return err
+}
+
+// markedErr reads as its cause and also is mark, for errors.Is.
+type markedErr struct{ cause, mark error }
+
+func (e markedErr) Error() string   { return e.cause.Error() }
+func (e markedErr) Unwrap() []error { return []error{e.cause, e.mark} }

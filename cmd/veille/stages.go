@@ -16,6 +16,7 @@ import (
 	"github.com/veille-project/veille/classifiers/match"
 	"github.com/veille-project/veille/pipeline/config"
 	"github.com/veille-project/veille/pipeline/ingest"
+	"github.com/veille-project/veille/pipeline/models"
 	"github.com/veille-project/veille/pipeline/run"
 	"github.com/veille-project/veille/pipeline/sources"
 	"github.com/veille-project/veille/storage"
@@ -211,6 +212,13 @@ func webHandler(r *run.Runner, o *run.Ops) (http.Handler, error) {
 	}
 	if ew := newEarlyWarning(r); ew != nil {
 		opt.Emerging = ew
+	}
+	if r.Bus != nil {
+		reg, err := models.Open(context.Background(), r.Bus)
+		if err != nil {
+			return nil, err
+		}
+		opt.Models = modelAdmin{reg}
 	}
 	proxies, err := web.ParseProxies(r.Config.Web.TrustedProxies)
 	if err != nil {

@@ -26,9 +26,9 @@ import (
 
 // Errors callers branch on.
 var (
-	ErrNoSuchModel = errors.New("models: no such model version")
-	ErrGateRefused = errors.New("models: the gate refused this candidate")
-	ErrNoPrevious  = errors.New("models: no earlier model to roll back to")
+	ErrNoSuchModel = errors.New("no such model version")
+	ErrGateRefused = errors.New("the gate refused this candidate")
+	ErrNoPrevious  = errors.New("no earlier model to roll back to")
 )
 
 const (
@@ -219,9 +219,10 @@ func (r *Registry) history(ctx context.Context) ([]Promotion, uint64, error) {
 	return h, e.Revision(), nil
 }
 
-// Promote makes version the active model everywhere. A candidate whose
-// gate report refused it is not promoted (ErrGateRefused, with the
-// reasons); the built-in model needs no report.
+// Promote makes version the active model everywhere. A candidate is
+// promoted only when its gate report passed and was measured against the
+// model active now (ErrGateRefused says why not); the built-in model
+// needs no report.
 func (r *Registry) Promote(ctx context.Context, version, by string) error {
 	if _, err := r.Model(ctx, version); err != nil {
 		return err
@@ -237,8 +238,25 @@ func (r *Registry) Promote(ctx context.Context, version, by string) error {
 		if !rep.Passed {
 			return fmt.Errorf("%w: %s: %s", ErrGateRefused, version, strings.Join(rep.Reasons, "; "))
 		}
+		active, err := r.Active(ctx)
+		if err != nil {
+			return err
+		}
+		if rep.Active != active {
+			return fmt.Errorf("%w: %s was measured against %s, but %s is active now: train it again", ErrGateRefused, version, rep.Active, active)
+		}
 	}
 	return r.activate(ctx, version, by, "promote")
+}
+
+// ForcePromote makes version active without the gate: for an emergency,
+// such as a catalog change the active model cannot follow. The history
+// records it as a forced promotion.
+func (r *Registry) ForcePromote(ctx context.Context, version, by string) error {
+	if _, err := r.Model(ctx, version); err != nil {
+		return err
+	}
+	return r.activate(ctx, version, by, "force-promote")
 }
 
 // Rollback makes the version active before the current one active again
