@@ -150,17 +150,3 @@ func TestGatePassesHonestReviewsRefusesMislabelled(t *testing.T) {
 		t.Errorf("refusal does not name %s on the blind split:\n%s", flipped, sb.String())
 	}
 }
-
-// TestTrainIsReproducible: the same data and seed give the same model
-// bytes.
-func TestTrainIsReproducible(t *testing.T) {
-	w := newWorld(t)
-	tr := &learn.Trainer{Matcher: w.m, Narratives: w.m.Catalog().IDs(), Config: smallConfig()}
-	again, _, err := tr.Train(context.Background(), learn.FromItems(w.base))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(again.Bytes()) != string(w.active.Bytes()) {
-		t.Fatalf("two trainings on the same data and seed differ: %s and %s", w.active.Version(), again.Version())
-	}
-}
