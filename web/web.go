@@ -89,7 +89,7 @@ type Options struct {
 	// Models lists, promotes and rolls back the learned model; nil: the
 	// models page shows production precision only.
 	Models ModelAdmin
-	Logger   *slog.Logger
+	Logger *slog.Logger
 	// SecureCookies marks cookies Secure; true unless serving plain HTTP on
 	// loopback.
 	SecureCookies bool

@@ -90,9 +90,9 @@ type Report struct {
 
 // Training is what a candidate was trained on.
 type Training struct {
-	Items         int       `json:"items"`          // all training texts
-	Reviewed      int       `json:"reviewed"`       // of which reviewed items
-	HoldBack      int       `json:"hold_back"`      // reviewed items kept out, the newest
+	Items         int       `json:"items"`           // all training texts
+	Reviewed      int       `json:"reviewed"`        // of which reviewed items
+	HoldBack      int       `json:"hold_back"`       // reviewed items kept out, the newest
 	HoldBackSince time.Time `json:"hold_back_since"` // decisions from this time on were held back
 	Seed          uint64    `json:"seed"`
 	Data          string    `json:"data"` // digest of the training texts

@@ -231,7 +231,6 @@ func SourceHealth(ctx context.Context, b *bus.Bus) ([]ingest.SourceHealth, error
 	return out, nil
 }
 
-
 // WaitStored waits until the store holds at least n items and both consumers
 // have nothing pending, or ctx ends.
 func (r *Runner) WaitStored(ctx context.Context, n int64) (storage.Totals, error) {
