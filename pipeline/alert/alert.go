@@ -35,6 +35,8 @@ const (
 const (
 	KindNew    = "new"    // a surge starts (or lasts past the cooldown)
 	KindUpdate = "update" // the same surge grew by the rule's margin
+	// KindPrecision: reviewers confirmed too few of a narrative's flags.
+	KindPrecision = "precision"
 )
 
 // Delivery channels and statuses.
@@ -64,6 +66,7 @@ var (
 type Querier interface {
 	Rising(ctx context.Context, q storage.RisingQuery) ([]storage.RisingRow, error)
 	Queue(ctx context.Context, q storage.QueueQuery) ([]storage.QueueRow, error)
+	Precision(ctx context.Context, since, until time.Time) ([]storage.PrecisionRow, error)
 }
 
 // Record is one alert: what surged and how much, the items that show it,
@@ -71,7 +74,7 @@ type Querier interface {
 // veille.alerts and kept in the alert log.
 type Record struct {
 	ID   string `json:"id"`
-	Kind string `json:"kind"` // new | update
+	Kind string `json:"kind"` // new | update | precision
 	// Of is, for an update, the id of the alert that opened the surge.
 	Of        string    `json:"of,omitempty"`
 	Rule      string    `json:"rule"`
@@ -95,11 +98,17 @@ type Record struct {
 	Langs     []string `json:"langs,omitempty"`
 	Sources   []string `json:"sources,omitempty"`
 	// Items are the most telling items of the window, highest score first.
-	Items      []Item     `json:"items"`
-	ReviewURL  string     `json:"review_url"`
-	Subject    string     `json:"subject"`
-	Text       string     `json:"text"`
-	Deliveries []Delivery `json:"deliveries"`
+	// Precision alerts: of Reviewed flags decided in the window, Confirmed
+	// were confirmed; Precision is their share, MinPrecision the rule's.
+	Reviewed     int64      `json:"reviewed,omitempty"`
+	Confirmed    int64      `json:"confirmed,omitempty"`
+	Precision    float64    `json:"precision,omitempty"`
+	MinPrecision float64    `json:"min_precision,omitempty"`
+	Items        []Item     `json:"items"`
+	ReviewURL    string     `json:"review_url"`
+	Subject      string     `json:"subject"`
+	Text         string     `json:"text"`
+	Deliveries   []Delivery `json:"deliveries"`
 }
 
 // Item is one flagged item quoted in an alert.

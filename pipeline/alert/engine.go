@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -221,6 +222,9 @@ func (e *Engine) evaluate(ctx context.Context, now time.Time, dry bool) ([]Recor
 }
 
 func (e *Engine) evaluateRule(ctx context.Context, r *rule, now time.Time, dry bool) ([]Record, error) {
+	if r.Kind == RulePrecision {
+		return e.evaluatePrecision(ctx, r, now, dry)
+	}
 	rows, err := e.o.Querier.Rising(ctx, storage.RisingQuery{Filter: r.filter(), Now: now, Window: r.window, Baseline: r.baseline})
 	if err != nil {
 		return nil, fmt.Errorf("alert: rule %q: %w", r.Name, err)
@@ -268,6 +272,77 @@ func (e *Engine) evaluateRule(ctx context.Context, r *rule, now time.Time, dry b
 		}
 		e.o.Logger.Info("alert", "id", rec.ID, "kind", kind, "rule", r.Name, "narrative", row.Narrative, "recent", row.Recent, "factor", row.Factor)
 		metrics.alerts.WithLabelValues(kind).Inc()
+		out = append(out, rec)
+		e.deliverAsync(ctx, &rec)
+	}
+	return out, nil
+}
+
+// evaluatePrecision fires, at most once per cooldown and narrative, when
+// the share of a narrative's reviewed flags that reviewers confirmed over
+// the window is below the rule's minimum, with enough reviewed flags to
+// judge.
+func (e *Engine) evaluatePrecision(ctx context.Context, r *rule, now time.Time, dry bool) ([]Record, error) {
+	rows, err := e.o.Querier.Precision(ctx, now.Add(-r.window), now)
+	if err != nil {
+		return nil, fmt.Errorf("alert: rule %q: %w", r.Name, err)
+	}
+	type tally struct{ reviewed, confirmed int64 }
+	by := map[string]*tally{}
+	var order []string
+	for _, p := range rows {
+		if (len(r.Narratives) > 0 && !slices.Contains(r.Narratives, p.Narrative)) || (len(r.Langs) > 0 && !slices.Contains(r.Langs, p.Lang)) {
+			continue
+		}
+		t := by[p.Narrative]
+		if t == nil {
+			t = &tally{}
+			by[p.Narrative] = t
+			order = append(order, p.Narrative)
+		}
+		t.reviewed += int64(p.Reviewed)
+		t.confirmed += int64(p.Confirmed)
+	}
+	sort.Strings(order)
+	var out []Record
+	for _, n := range order {
+		t := by[n]
+		prec := float64(t.confirmed) / float64(max(t.reviewed, 1))
+		if t.reviewed < int64(r.MinReviewed) || prec >= r.MinPrecision {
+			continue
+		}
+		key := stateKey(r.Name, n)
+		var st surge
+		if _, err := getJSON(ctx, e.state, key, &st); err != nil {
+			return out, err
+		}
+		if !st.LastAt.IsZero() && now.Sub(st.LastAt) < r.cooldown {
+			continue
+		}
+		rec := Record{ID: alertID(r.Name, n, now), Kind: KindPrecision, Rule: r.Name, Narrative: n, Title: e.o.Titles(n, r.Lang), Lang: r.Lang,
+			At: now.UTC(), Since: now.Add(-r.window).UTC(), Window: int64(r.window / time.Second), Reviewed: t.reviewed, Confirmed: t.confirmed,
+			Precision: prec, MinPrecision: r.MinPrecision, Langs: r.Langs, Items: []Item{}, ReviewURL: reviewURL(e.o.BaseURL, r, n)}
+		renderPrecision(&rec)
+		rec.Deliveries = []Delivery{{Channel: ChannelNATS, Target: Subject, Status: StatusPending}}
+		if hook := firstNonEmpty(r.Webhook, e.o.Webhook); hook != "" {
+			rec.Deliveries = append(rec.Deliveries, Delivery{Channel: ChannelWebhook, Target: webhookTarget(hook), Status: StatusPending})
+		}
+		if len(r.Email) > 0 {
+			rec.Deliveries = append(rec.Deliveries, Delivery{Channel: ChannelEmail, Target: strings.Join(r.Email, ", "), Status: StatusPending})
+		}
+		if dry {
+			out = append(out, rec)
+			continue
+		}
+		if err := e.log.Put(ctx, &rec); err != nil {
+			return out, err
+		}
+		st = surge{Rule: r.Name, Narrative: n, First: rec.ID, Since: rec.Since, Last: rec.ID, LastAt: now}
+		if err := putJSON(ctx, e.state, key, &st); err != nil {
+			return out, err
+		}
+		e.o.Logger.Info("alert", "id", rec.ID, "kind", KindPrecision, "rule", r.Name, "narrative", n, "reviewed", t.reviewed, "precision", prec)
+		metrics.alerts.WithLabelValues(KindPrecision).Inc()
 		out = append(out, rec)
 		e.deliverAsync(ctx, &rec)
 	}

@@ -29,6 +29,10 @@ var phrases = map[string]map[string]string{
 		"score":          "score",
 		"queue":          "Review queue: %s",
 		"none":           "(no item text available)",
+		"subject_prec":   "[Veille] Precision down: %s (%.0f%% of %d reviewed flags confirmed in %s)",
+		"head_prec":      "Reviewers confirmed few of the classifier's flags of the narrative “%s” (%s).",
+		"count_prec":     "%d of %d reviewed flags confirmed in the last %s: %.0f%%, below the rule's %.0f%%.",
+		"advice_prec":    "The queue for this narrative holds many false alarms: check the catalog entry and the model's report on the models page.",
 	},
 	"fr": {
 		"subject_new":    "[Veille] Hausse : %s (%d en %s)",
@@ -47,7 +51,30 @@ var phrases = map[string]map[string]string{
 		"score":          "score",
 		"queue":          "File de revue : %s",
 		"none":           "(aucun texte disponible)",
+		"subject_prec":   "[Veille] Précision en baisse : %s (%.0f %% de %d signalements relus confirmés en %s)",
+		"head_prec":      "Les relecteurs ont confirmé peu de signalements du narratif « %s » (%s).",
+		"count_prec":     "%d signalements confirmés sur %d relus ces %s : %.0f %%, sous les %.0f %% de la règle.",
+		"advice_prec":    "La file de ce narratif contient beaucoup de fausses alertes : vérifiez l'entrée du catalogue et le rapport du modèle sur la page des modèles.",
 	},
+}
+
+// renderPrecision writes the subject and text of a precision alert.
+func renderPrecision(rec *Record) {
+	l := rec.Lang
+	w := span(time.Duration(rec.Window) * time.Second)
+	rec.Subject = fmt.Sprintf(tr(l, "subject_prec"), rec.Title, 100*rec.Precision, rec.Reviewed, w)
+	var b strings.Builder
+	fmt.Fprintf(&b, tr(l, "head_prec"), rec.Title, rec.Narrative)
+	b.WriteString("\n")
+	fmt.Fprintf(&b, tr(l, "count_prec"), rec.Confirmed, rec.Reviewed, w, 100*rec.Precision, 100*rec.MinPrecision)
+	b.WriteString("\n")
+	fmt.Fprintf(&b, tr(l, "rule"), rec.Rule)
+	b.WriteString("\n\n")
+	b.WriteString(tr(l, "advice_prec"))
+	b.WriteString("\n")
+	fmt.Fprintf(&b, tr(l, "queue"), rec.ReviewURL)
+	b.WriteString("\n")
+	rec.Text = b.String()
 }
 
 func tr(lang, key string) string {

@@ -18,6 +18,16 @@ const (
 	DefaultMinCount     = 3
 	DefaultUpdateMargin = 1.0
 	DefaultMaxUpdates   = 1
+	// Precision rules.
+	DefaultPrecisionWindow = 7 * 24 * time.Hour
+	DefaultMinPrecision    = 0.6
+	DefaultMinReviewed     = 10
+)
+
+// Rule kinds.
+const (
+	RuleSurge     = "surge"
+	RulePrecision = "precision"
 )
 
 // rule is a config rule with its defaults applied.
@@ -44,6 +54,25 @@ func compileRules(in []config.AlertRule) ([]rule, error) {
 		c := rule{AlertRule: r,
 			window: time.Duration(r.Window), baseline: time.Duration(r.Baseline), cooldown: time.Duration(r.Cooldown),
 			minCount: r.MinCount, margin: r.UpdateMargin, maxUpdates: r.MaxUpdates}
+		switch c.Kind {
+		case "", RuleSurge:
+			c.Kind = RuleSurge
+		case RulePrecision:
+			if c.MinPrecision < 0 || c.MinPrecision > 1 || c.MinReviewed < 0 {
+				return nil, fmt.Errorf("%w: rule %q: min_precision must be within 0 and 1, min_reviewed not negative", ErrRule, r.Name)
+			}
+			if c.MinPrecision == 0 {
+				c.MinPrecision = DefaultMinPrecision
+			}
+			if c.MinReviewed == 0 {
+				c.MinReviewed = DefaultMinReviewed
+			}
+			if c.window <= 0 {
+				c.window = DefaultPrecisionWindow
+			}
+		default:
+			return nil, fmt.Errorf("%w: rule %q: kind %q: want surge or precision", ErrRule, r.Name, c.Kind)
+		}
 		if c.window <= 0 {
 			c.window = DefaultWindow
 		}

@@ -163,6 +163,16 @@ type AlertRule struct {
 	UpdateMargin float64 `yaml:"update_margin" json:"update_margin"`
 	// MaxUpdates caps the updates per surge (default 1).
 	MaxUpdates int `yaml:"max_updates" json:"max_updates"`
+	// Kind is "surge" (the default: a narrative's flags rise) or
+	// "precision" (the share of a narrative's reviewed flags that
+	// reviewers confirmed falls below MinPrecision over the window).
+	Kind string `yaml:"kind" json:"kind,omitempty"`
+	// MinPrecision is the lowest production precision a precision rule
+	// accepts (0 to 1; default 0.6).
+	MinPrecision float64 `yaml:"min_precision" json:"min_precision,omitempty"`
+	// MinReviewed is how many reviewed flags a narrative needs in the
+	// window before a precision rule judges it (default 10).
+	MinReviewed int `yaml:"min_reviewed" json:"min_reviewed,omitempty"`
 }
 
 // Duration is a time.Duration written as "30s", "15m", "24h" or "7d".
