@@ -43,6 +43,25 @@ type ModelAdmin interface {
 	// Rollback returns the version active again; ErrNoPrevious when there
 	// is none.
 	Rollback(ctx context.Context, by string) (string, error)
+	// Train starts training a candidate from the reviews in the
+	// background; ErrTraining while one is being trained.
+	Train(ctx context.Context, by string) error
+	// Training says whether a candidate is being trained and how the last
+	// training ended.
+	Training() TrainingStatus
+}
+
+// TrainingStatus is the state of training from the web app.
+type TrainingStatus struct {
+	Running  bool      `json:"running"`
+	By       string    `json:"by,omitempty"`
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"`
+	// Candidate is the version the last training produced; Error why it
+	// failed.
+	Candidate string `json:"candidate,omitempty"`
+	Passed    bool   `json:"passed"`
+	Error     string `json:"error,omitempty"`
 }
 
 // Errors a ModelAdmin returns, wrapped with the detail shown to the admin.
@@ -50,6 +69,7 @@ var (
 	ErrGateRefused = errors.New("the gate refused this candidate")
 	ErrNoPrevious  = errors.New("no earlier model to roll back to")
 	ErrNoSuchModel = errors.New("no such model version")
+	ErrTraining    = errors.New("a candidate is being trained already")
 )
 
 // precisionWeeks is how far back the models page reads production
@@ -108,6 +128,7 @@ func summarise(rows []storage.PrecisionRow) []PrecisionSummary {
 
 // modelsView is the admin's models page.
 type modelsView struct {
+	Training  TrainingStatus
 	Models    []ModelEntry
 	Active    *ModelEntry
 	Precision []PrecisionSummary
@@ -126,6 +147,7 @@ func (a *app) modelsView(ctx context.Context) (modelsView, error) {
 	if a.opt.Models == nil {
 		return v, nil
 	}
+	v.Training = a.opt.Models.Training()
 	if v.Models, err = a.opt.Models.List(ctx); err != nil {
 		return v, err
 	}
@@ -152,7 +174,7 @@ func (a *app) modelsPage(w http.ResponseWriter, r *http.Request, u *session) {
 // modelStatus maps a ModelAdmin error to an HTTP status.
 func modelStatus(err error) int {
 	switch {
-	case errors.Is(err, ErrGateRefused), errors.Is(err, ErrNoPrevious):
+	case errors.Is(err, ErrGateRefused), errors.Is(err, ErrNoPrevious), errors.Is(err, ErrTraining):
 		return http.StatusConflict
 	case errors.Is(err, ErrNoSuchModel):
 		return http.StatusNotFound
@@ -179,6 +201,18 @@ func (a *app) modelsPromote(w http.ResponseWriter, r *http.Request, u *session) 
 
 func (a *app) modelsRollback(w http.ResponseWriter, r *http.Request, u *session) {
 	a.modelChange(w, r, u, a.rollbackDo(u), "rollback", false)
+}
+
+func (a *app) trainDo(u *session) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) { return "", a.opt.Models.Train(ctx, u.user.Name) }
+}
+
+func (a *app) modelsTrain(w http.ResponseWriter, r *http.Request, u *session) {
+	a.modelChange(w, r, u, a.trainDo(u), "train", false)
+}
+
+func (a *app) apiModelTrain(w http.ResponseWriter, r *http.Request, u *session) {
+	a.modelChange(w, r, u, a.trainDo(u), "train", true)
 }
 
 func (a *app) apiModelPromote(w http.ResponseWriter, r *http.Request, u *session) {
@@ -219,10 +253,17 @@ func (a *app) modelChange(w http.ResponseWriter, r *http.Request, u *session, do
 			a.jsonError(w, status, msg)
 			return
 		}
+		if action == "train" {
+			a.writeJSON(w, http.StatusAccepted, map[string]string{"action": action})
+			return
+		}
 		a.writeJSON(w, http.StatusOK, map[string]string{"active": version, "action": action})
 		return
 	}
 	q := "done=" + url.QueryEscape(action+": "+version)
+	if action == "train" {
+		q = "done=" + url.QueryEscape("training started")
+	}
 	if err != nil {
 		q = "error=" + url.QueryEscape(err.Error())
 		if status == http.StatusInternalServerError {
@@ -243,7 +284,7 @@ func (a *app) apiModels(w http.ResponseWriter, r *http.Request, u *session) {
 		a.jsonError(w, http.StatusInternalServerError, "listing models failed")
 		return
 	}
-	a.writeJSON(w, http.StatusOK, map[string]any{"models": list})
+	a.writeJSON(w, http.StatusOK, map[string]any{"models": list, "training": a.opt.Models.Training()})
 }
 
 // apiPrecision: GET /api/v1/precision?weeks=N (default 12).

@@ -17,7 +17,8 @@ import (
 // memModels is a ModelAdmin in memory, for the route and page tests; the
 // registry in the bus is tested end to end in cmd/veille.
 type memModels struct {
-	mu     sync.Mutex
+	mu      sync.Mutex
+	trained []string
 	list   []web.ModelEntry
 	active string
 	prev   []string
@@ -59,6 +60,19 @@ func (m *memModels) Promote(_ context.Context, v, _ string) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %s", web.ErrNoSuchModel, v)
+}
+
+func (m *memModels) Train(_ context.Context, by string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.trained = append(m.trained, by)
+	return nil
+}
+
+func (m *memModels) Training() web.TrainingStatus {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return web.TrainingStatus{Running: len(m.trained) > 0, By: "admin"}
 }
 
 func (m *memModels) Rollback(context.Context, string) (string, error) {
@@ -112,6 +126,12 @@ func TestModelsPage(t *testing.T) {
 	}
 	if resp, b := e.api("POST", "/api/v1/models/rollback", tok, nil); resp.StatusCode != http.StatusConflict {
 		t.Fatalf("rollback with nothing earlier: %d %s, want 409", resp.StatusCode, b)
+	}
+	if resp, b := e.api("POST", "/api/v1/models/train", tok, nil); resp.StatusCode != http.StatusAccepted || len(m.trained) != 1 {
+		t.Fatalf("API train: %d %s, %d trainings started", resp.StatusCode, b, len(m.trained))
+	}
+	if _, page := e.get(c, "/models"); !strings.Contains(page, "being trained") {
+		t.Error("models page does not say a candidate is being trained")
 	}
 	if resp, _ := e.api("GET", "/api/v1/precision?weeks=0", tok, nil); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("precision with weeks=0: %d, want 400", resp.StatusCode)

@@ -7,9 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"text/tabwriter"
 	"time"
 
+	"github.com/veille-project/veille/classifiers/gate"
+	"github.com/veille-project/veille/classifiers/learn"
+	"github.com/veille-project/veille/classifiers/train"
 	"github.com/veille-project/veille/pipeline/config"
 	"github.com/veille-project/veille/pipeline/models"
 	"github.com/veille-project/veille/pipeline/run"
@@ -143,7 +147,10 @@ func runModel(ctx context.Context, args []string) error {
 }
 
 // modelAdmin is the web app's view of the model registry.
-type modelAdmin struct{ reg *models.Registry }
+type modelAdmin struct {
+	reg *models.Registry
+	*webTraining
+}
 
 func (m modelAdmin) List(ctx context.Context) ([]web.ModelEntry, error) {
 	list, err := m.reg.List(ctx)
@@ -189,3 +196,76 @@ type markedErr struct{ cause, mark error }
 
 func (e markedErr) Error() string   { return e.cause.Error() }
 func (e markedErr) Unwrap() []error { return []error{e.cause, e.mark} }
+
+// webTraining trains candidates for the web app, one at a time, in the
+// background of the serving process.
+type webTraining struct {
+	r   *run.Runner
+	reg *models.Registry
+
+	mu     sync.Mutex
+	status web.TrainingStatus
+}
+
+// Train starts a training unless one runs.
+func (t *webTraining) Train(_ context.Context, by string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.status.Running {
+		return markedErr{fmt.Errorf("a candidate is being trained already (started by %s)", t.status.By), web.ErrTraining}
+	}
+	t.status = web.TrainingStatus{Running: true, By: by, Started: time.Now().UTC()}
+	go t.run(by)
+	return nil
+}
+
+func (t *webTraining) run(by string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	cand, rep, err := t.train(ctx)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.status.Running, t.status.Finished = false, time.Now().UTC()
+	if err != nil {
+		t.status.Error = err.Error()
+		t.r.Log.Error("training from the web app failed", "by", by, "err", err)
+		return
+	}
+	t.status.Candidate, t.status.Passed = cand, rep.Passed
+	t.r.Log.Info("candidate trained from the web app", "by", by, "candidate", cand, "passed", rep.Passed)
+}
+
+func (t *webTraining) train(ctx context.Context) (string, *gate.Report, error) {
+	base, err := train.Load()
+	if err != nil {
+		return "", nil, err
+	}
+	v, err := t.reg.Active(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	active, err := t.reg.Model(ctx, v)
+	if err != nil {
+		return "", nil, err
+	}
+	reviewed, err := t.r.Store.ReviewedItems(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	cand, rep, err := models.Train(ctx, models.TrainOptions{Matcher: t.r.Matcher, Base: base, Reviewed: reviewed, Active: active,
+		Config: learn.DefaultConfig, Tolerance: gate.DefaultTolerance})
+	if err != nil {
+		return "", nil, err
+	}
+	if err := t.reg.Put(ctx, cand, rep); err != nil {
+		return "", nil, err
+	}
+	return cand.Version(), rep, nil
+}
+
+// Training reports the state of the last training.
+func (t *webTraining) Training() web.TrainingStatus {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.status
+}

@@ -218,7 +218,7 @@ func webHandler(r *run.Runner, o *run.Ops) (http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		opt.Models = modelAdmin{reg}
+		opt.Models = modelAdmin{reg, &webTraining{r: r, reg: reg}}
 	}
 	proxies, err := web.ParseProxies(r.Config.Web.TrustedProxies)
 	if err != nil {
