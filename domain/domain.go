@@ -22,20 +22,24 @@ type Cue struct {
 
 // Item is one ingested text: a feed entry or a radio transcript.
 type Item struct {
-	ID          string    `json:"id"`           // stable: hash of source + link/guid
-	ContentHash string    `json:"content_hash"` // hash of the normalised text
-	Source      string    `json:"source"`
-	Kind        string    `json:"kind"` // "article" or "transcript"
-	URL         string    `json:"url"`
-	Title       string    `json:"title"`
-	Text        string    `json:"text"`           // plain text, what is classified
-	HTML        string    `json:"html,omitempty"` // sanitised original, for display
-	Lang        string    `json:"lang"`
-	Mission     string    `json:"mission"`
-	Station     string    `json:"station,omitempty"`
-	Cues        []Cue     `json:"cues,omitempty"`
-	Published   time.Time `json:"published"`
-	Fetched     time.Time `json:"fetched"`
+	ID          string `json:"id"`           // stable: hash of source + link/guid
+	ContentHash string `json:"content_hash"` // hash of the normalised text
+	Source      string `json:"source"`
+	Kind        string `json:"kind"` // see the Kind constants
+	URL         string `json:"url"`
+	Title       string `json:"title"`
+	Text        string `json:"text"`           // plain text, what is classified
+	HTML        string `json:"html,omitempty"` // sanitised original, for display
+	Lang        string `json:"lang"`
+	Mission     string `json:"mission"`
+	Station     string `json:"station,omitempty"`
+	// Author is a keyed hash of who posted or sent the text (a channel
+	// post's signature, a chat message's sender, a tipline user), never
+	// the name, number or id itself; "" when the source names no one.
+	Author    string    `json:"author,omitempty"`
+	Cues      []Cue     `json:"cues,omitempty"`
+	Published time.Time `json:"published"`
+	Fetched   time.Time `json:"fetched"`
 }
 
 // IndexedText is the text an item is classified on, and so the one its
@@ -57,6 +61,15 @@ func (it Item) TextOffset() int {
 	}
 	return 0
 }
+
+// Item kinds.
+const (
+	KindArticle    = "article"    // a feed entry
+	KindTranscript = "transcript" // a radio transcript
+	KindPost       = "post"       // a public channel's post (Telegram) or a social-media post from an export
+	KindMessage    = "message"    // a message of a chat export (WhatsApp, Telegram chat)
+	KindTip        = "tip"        // a rumour a person sent to the tipline
+)
 
 // Evidence is a span of an item's text that carries a flag.
 type Evidence struct {

@@ -185,6 +185,12 @@ func migrations() []migration {
 			ORDER BY (item_id, superseded)`,
 		},
 		columns: []column{{"flags", "retracted", "UInt8 DEFAULT 0"}},
+	}, {
+		version: 6,
+		name:    "items' hashed author",
+		// Posts, chat messages and tips carry the keyed hash of who sent
+		// them, so that analysts can count distinct voices.
+		columns: []column{{"items", "author", "String DEFAULT ''"}},
 	}}
 }
 
