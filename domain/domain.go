@@ -36,10 +36,13 @@ type Item struct {
 	// Author is a keyed hash of who posted or sent the text (a channel
 	// post's signature, a chat message's sender, a tipline user), never
 	// the name, number or id itself; "" when the source names no one.
-	Author    string    `json:"author,omitempty"`
-	Cues      []Cue     `json:"cues,omitempty"`
-	Published time.Time `json:"published"`
-	Fetched   time.Time `json:"fetched"`
+	Author string `json:"author,omitempty"`
+	// Meta holds what a source says of an item beyond its text: a post's
+	// links, views and forwarded-from, an import's file and line.
+	Meta      map[string]string `json:"meta,omitempty"`
+	Cues      []Cue             `json:"cues,omitempty"`
+	Published time.Time         `json:"published"`
+	Fetched   time.Time         `json:"fetched"`
 }
 
 // IndexedText is the text an item is classified on, and so the one its

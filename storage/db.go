@@ -333,7 +333,7 @@ func (d *DB) heldHashes(ctx context.Context, ids []string) (map[uint64]bool, err
 func version() uint64 { return uint64(time.Now().UnixNano()) }
 
 var itemCols = []string{"id", "content_hash", "source", "kind", "url", "title", "text", "html",
-	"lang", "mission", "station", "cues", "published", "fetched", "ingested", "ver", "author"}
+	"lang", "mission", "station", "cues", "published", "fetched", "ingested", "ver", "author", "meta"}
 
 // InsertItems stores items; an item stored again (same id) replaces the
 // earlier row and is counted once.
@@ -384,8 +384,16 @@ func (d *DB) InsertItems(ctx context.Context, items []Item) error {
 			}
 			cues = string(b)
 		}
+		meta := ""
+		if len(it.Meta) > 0 {
+			b, err := json.Marshal(it.Meta)
+			if err != nil {
+				return fmt.Errorf("storage: item %s: meta: %w", it.ID, err)
+			}
+			meta = string(b)
+		}
 		rows[i] = []any{it.ID, it.ContentHash, it.Source, it.Kind, it.URL, it.Title, it.Text, it.HTML,
-			it.Lang, it.Mission, it.Station, cues, pub, DBTime(it.Fetched), now, ver, it.Author}
+			it.Lang, it.Mission, it.Station, cues, pub, DBTime(it.Fetched), now, ver, it.Author, meta}
 	}
 	if err := d.c.Insert(ctx, d.t("items"), itemCols, rows); err != nil {
 		return fmt.Errorf("storage: insert %d items: %w", len(items), err)

@@ -71,7 +71,7 @@ func scanFlag(r []string) Flag {
 // Item returns one item with its current flags and its review history, or
 // ErrNotFound.
 func (d *DB) Item(ctx context.Context, id string) (ItemDetail, error) {
-	rows, err := d.query(ctx, "SELECT id, content_hash, source, kind, url, title, text, html, lang, mission, station, cues, published, fetched, author FROM "+
+	rows, err := d.query(ctx, "SELECT id, content_hash, source, kind, url, title, text, html, lang, mission, station, cues, published, fetched, author, meta FROM "+
 		d.t("items")+" FINAL WHERE id = "+Quote(id)+" LIMIT 1")
 	if err != nil {
 		return ItemDetail{}, fmt.Errorf("storage: item %q: %w", id, err)
@@ -82,6 +82,11 @@ func (d *DB) Item(ctx context.Context, id string) (ItemDetail, error) {
 	r := rows[0]
 	it := Item{ID: r[0], ContentHash: r[1], Source: r[2], Kind: r[3], URL: r[4], Title: r[5], Text: r[6], HTML: r[7],
 		Lang: r[8], Mission: r[9], Station: r[10], Published: parseTime(r[12]), Fetched: parseTime(r[13]), Author: r[14]}
+	if r[15] != "" {
+		if err := json.Unmarshal([]byte(r[15]), &it.Meta); err != nil {
+			return ItemDetail{}, fmt.Errorf("storage: item %q: meta: %w", id, err)
+		}
+	}
 	if r[11] != "" {
 		if err := json.Unmarshal([]byte(r[11]), &it.Cues); err != nil {
 			return ItemDetail{}, fmt.Errorf("storage: item %q: cues: %w", id, err)

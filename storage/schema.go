@@ -187,10 +187,11 @@ func migrations() []migration {
 		columns: []column{{"flags", "retracted", "UInt8 DEFAULT 0"}},
 	}, {
 		version: 6,
-		name:    "items' hashed author",
+		name:    "items' hashed author and source metadata",
 		// Posts, chat messages and tips carry the keyed hash of who sent
-		// them, so that analysts can count distinct voices.
-		columns: []column{{"items", "author", "String DEFAULT ''"}},
+		// them, so that analysts can count distinct voices, and what their
+		// source says of them (links, views, forwarded-from, file, line).
+		columns: []column{{"items", "author", "String DEFAULT ''"}, {"items", "meta", "String DEFAULT ''"}},
 	}}
 }
 

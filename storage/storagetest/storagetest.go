@@ -103,6 +103,7 @@ func sampleItem(id string) storage.Item {
 		ID: id, ContentHash: "h-" + id, Source: "radio-bangui", Kind: "transcript",
 		URL: "https://example.org/" + id, Title: "Titre " + id, Text: "Les casques bleus ont été vus.\nDeuxième ligne.",
 		HTML: "<p>Les casques bleus</p>", Lang: "fr", Mission: "MINUSCA", Station: "Radio Ndeke", Author: "a1b2c3d4e5f60718",
+		Meta:      map[string]string{"views": "1200", "forwarded_from": "Canal « Vérité »"},
 		Cues:      []storage.Cue{{Start: 0, End: 1500, Speaker: "A", Offset: 0, Text: "Les casques bleus ont été vus."}, {Start: 1500, End: 3000, Offset: 31, Text: "Deuxième ligne."}},
 		Published: base.Add(36 * time.Hour), Fetched: base.Add(37 * time.Hour),
 	}
