@@ -50,7 +50,7 @@ type sourcesView struct {
 	Added   string
 }
 
-var sourceKinds = []string{"rss", "podcast", "transcripts-dir"}
+var sourceKinds = []string{"rss", "podcast", "telegram", "transcripts-dir", "exports-dir"}
 
 func (a *app) sourcesView(ctx context.Context) (sourcesView, error) {
 	list, err := a.sourceList(ctx)

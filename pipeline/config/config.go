@@ -45,6 +45,56 @@ type Config struct {
 	// TextRetention is how long raw text is kept (0: forever).
 	TextRetention Duration `yaml:"text_retention"`
 	Alerts        Alerts   `yaml:"alerts"`
+	Privacy       Privacy  `yaml:"privacy"`
+	Tipline       Tipline  `yaml:"tipline"`
+	Import        Import   `yaml:"import"`
+}
+
+// Privacy holds how personal identifiers are pseudonymised.
+type Privacy struct {
+	// HashKey keys the hashes of authors and tipline senders (at least 16
+	// bytes). Unset, a random key is made once and kept in
+	// <data_dir>/hash.key; every process of a deployment must share it.
+	HashKey string `yaml:"hash_key"`
+}
+
+// Tipline holds the bots people forward rumours to.
+type Tipline struct {
+	Telegram TiplineTelegram `yaml:"telegram"`
+	WhatsApp TiplineWhatsApp `yaml:"whatsapp"`
+	// Mission is the mission tips are filed under ("" : none).
+	Mission string `yaml:"mission"`
+}
+
+// TiplineTelegram is a Telegram bot (Bot API). Empty Token: off.
+type TiplineTelegram struct {
+	Token string `yaml:"token"`
+	// Mode is "polling" (default) or "webhook".
+	Mode string `yaml:"mode"`
+	// WebhookURL is the public HTTPS address Telegram posts updates to
+	// (webhook mode); it must reach /tipline/telegram of the web app.
+	WebhookURL string `yaml:"webhook_url"`
+	// WebhookSecret is checked on every update posted (webhook mode).
+	WebhookSecret string `yaml:"webhook_secret"`
+	// APIBase is the Bot API server (default the public one).
+	APIBase string `yaml:"api_base"`
+}
+
+// TiplineWhatsApp is a WhatsApp Cloud API number. Empty AccessToken: off.
+type TiplineWhatsApp struct {
+	AccessToken   string `yaml:"access_token"`
+	AppSecret     string `yaml:"app_secret"`
+	VerifyToken   string `yaml:"verify_token"`
+	PhoneNumberID string `yaml:"phone_number_id"`
+	// GraphBase is the Graph API server (default the public one).
+	GraphBase string `yaml:"graph_base"`
+}
+
+// Import holds how exports are read.
+type Import struct {
+	// CSVColumns maps Veille's fields (text, date, author, url, id, chat,
+	// views) to the columns of a CSV export of another tool.
+	CSVColumns map[string]string `yaml:"csv_columns"`
 }
 
 // Classifier holds the classifier's settings.
@@ -91,7 +141,7 @@ type Metrics struct {
 type Source struct {
 	Name     string   `yaml:"name" json:"name"`
 	URL      string   `yaml:"url" json:"url"`
-	Kind     string   `yaml:"kind" json:"kind"` // rss | podcast | transcripts-dir
+	Kind     string   `yaml:"kind" json:"kind"` // rss | podcast | telegram | transcripts-dir | exports-dir
 	Lang     string   `yaml:"lang" json:"lang"`
 	Mission  string   `yaml:"mission" json:"mission"`
 	Station  string   `yaml:"station" json:"station,omitempty"`
@@ -290,6 +340,12 @@ func applyEnv(c *Config) {
 	str("VEILLE_CATALOG", &c.Catalog)
 	str("VEILLE_MODEL", &c.Classifier.Model)
 	str("VEILLE_METRICS", &c.Metrics.Addr)
+	str("VEILLE_HASH_KEY", &c.Privacy.HashKey)
+	str("VEILLE_TELEGRAM_TOKEN", &c.Tipline.Telegram.Token)
+	str("VEILLE_TELEGRAM_WEBHOOK_SECRET", &c.Tipline.Telegram.WebhookSecret)
+	str("VEILLE_WHATSAPP_ACCESS_TOKEN", &c.Tipline.WhatsApp.AccessToken)
+	str("VEILLE_WHATSAPP_APP_SECRET", &c.Tipline.WhatsApp.AppSecret)
+	str("VEILLE_WHATSAPP_VERIFY_TOKEN", &c.Tipline.WhatsApp.VerifyToken)
 	if v := os.Getenv("VEILLE_FOLDER_ROOTS"); v != "" {
 		c.Ingest.FolderRoots = strings.Split(v, string(os.PathListSeparator))
 	}
@@ -325,9 +381,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("config: source %q: no url", s.Name)
 		}
 		switch s.Kind {
-		case "", "rss", "podcast", "transcripts-dir":
+		case "", "rss", "podcast", "transcripts-dir", "telegram", "exports-dir":
 		default:
-			return fmt.Errorf("config: source %q: kind %q: want rss, podcast or transcripts-dir", s.Name, s.Kind)
+			return fmt.Errorf("config: source %q: kind %q: want rss, podcast, telegram, transcripts-dir or exports-dir", s.Name, s.Kind)
 		}
 		if prev, dup := seen[s.URL]; dup {
 			return fmt.Errorf("config: sources %q and %q have the same url %s", prev, s.Name, s.URL)

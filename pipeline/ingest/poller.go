@@ -15,6 +15,7 @@ import (
 
 	"github.com/veille-project/veille/pipeline/fetch"
 	"github.com/veille-project/veille/pipeline/parse"
+	"github.com/veille-project/veille/pipeline/pseudonym"
 
 	"github.com/veille-project/veille/domain"
 	"github.com/veille-project/veille/pipeline/config"
@@ -52,6 +53,9 @@ type PollerOptions struct {
 	MaxPerHour int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Authors hashes the people items name (post signatures, chat
+	// senders); nil keeps no author at all.
+	Authors *pseudonym.Hasher
 }
 
 // Poller polls sources, suppresses duplicates and publishes new items. It
@@ -73,6 +77,7 @@ type Poller struct {
 	published   map[string][]time.Time // per source, last 24h
 	tFailures   map[string]int         // transcript URL → failed attempts
 	failedFiles map[string]FileError   // transcripts-dir file id → failed version
+	tgLast      map[string]int64       // telegram source → newest post id published
 	lastPrune   time.Time
 	retryAfters map[string]time.Duration
 }
@@ -115,7 +120,7 @@ func NewPoller(f *fetch.Fetcher, opts PollerOptions) *Poller {
 		f: f, opts: opts, log: opts.Logger,
 		seen: map[string]time.Time{}, byURL: map[string]mark{}, byHash: map[string]mark{},
 		validators: map[string]fetch.Validators{}, health: map[string]*SourceHealth{},
-		published: map[string][]time.Time{}, tFailures: map[string]int{}, failedFiles: map[string]FileError{},
+		published: map[string][]time.Time{}, tFailures: map[string]int{}, failedFiles: map[string]FileError{}, tgLast: map[string]int64{},
 		retryAfters: map[string]time.Duration{},
 	}
 }
@@ -293,6 +298,9 @@ func (p *Poller) pollSource(ctx context.Context, src config.Source, publish Publ
 func (p *Poller) poll(ctx context.Context, src config.Source, publish PublishFunc) (PollResult, int, error) {
 	now := p.opts.Now()
 	var res PollResult
+	if src.Kind == "telegram" {
+		return p.pollTelegram(ctx, src, publish)
+	}
 	if src.Kind == "transcripts-dir" {
 		res.Format = "transcripts-dir"
 		items, dirErr := ReadTranscriptDir(ctx, src, DirOptions{

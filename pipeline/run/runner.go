@@ -19,6 +19,7 @@ import (
 	"github.com/veille-project/veille/pipeline/config"
 	"github.com/veille-project/veille/pipeline/fetch"
 	"github.com/veille-project/veille/pipeline/ingest"
+	"github.com/veille-project/veille/pipeline/pseudonym"
 	"github.com/veille-project/veille/storage"
 	"github.com/veille-project/veille/storage/backend"
 )
@@ -178,7 +179,12 @@ func (r *Runner) NewPoller(ctx context.Context) (*ingest.Poller, error) {
 		return nil, fmt.Errorf("health bucket: %w", err)
 	}
 	f := fetch.NewFetcher(r.Config.Fetch)
+	authors, err := r.Pseudonyms()
+	if err != nil {
+		return nil, err
+	}
 	return ingest.NewPoller(f, ingest.PollerOptions{
+		Authors:    authors,
 		Logger:     r.Log,
 		MaxPerPoll: r.Config.Ingest.MaxPerPoll,
 		MaxPerHour: r.Config.Ingest.MaxPerHour,
@@ -192,6 +198,12 @@ func (r *Runner) NewPoller(ctx context.Context) (*ingest.Poller, error) {
 			}
 		},
 	}), nil
+}
+
+// Pseudonyms returns the hasher of authors and tipline senders, under the
+// configured key or the one kept in the data folder.
+func (r *Runner) Pseudonyms() (*pseudonym.Hasher, error) {
+	return pseudonym.Load(r.Config.Privacy.HashKey, r.Config.DataDir)
 }
 
 // Publish is the poller's publish function: an item goes to the bus.

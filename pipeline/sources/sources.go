@@ -26,6 +26,7 @@ import (
 	"github.com/veille-project/veille/pipeline/bus"
 	"github.com/veille-project/veille/pipeline/config"
 	"github.com/veille-project/veille/pipeline/ingest"
+	"github.com/veille-project/veille/pipeline/parse/telegram"
 )
 
 // Sources managed by an admin live in the bus's veille_sources bucket, one
@@ -191,7 +192,11 @@ func CheckSource(s config.Source, roots []string) error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return bad("source %q: url %q: want an http or https address", s.Name, s.URL)
 		}
-	case "transcripts-dir":
+	case "telegram":
+		if _, _, err := telegram.ParsePreviewURL(s.URL); err != nil {
+			return bad("source %q: %v", s.Name, err)
+		}
+	case "transcripts-dir", "exports-dir":
 		if !filepath.IsAbs(s.URL) || filepath.Clean(s.URL) != s.URL {
 			return bad("source %q: folder %q: want an absolute, clean path", s.Name, s.URL)
 		}
@@ -199,7 +204,7 @@ func CheckSource(s config.Source, roots []string) error {
 			return bad("source %q: %v", s.Name, err)
 		}
 	default:
-		return bad("source %q: kind %q: want rss, podcast or transcripts-dir", s.Name, s.Kind)
+		return bad("source %q: kind %q: want rss, podcast, telegram, transcripts-dir or exports-dir", s.Name, s.Kind)
 	}
 	return nil
 }
