@@ -124,6 +124,14 @@ func serveStages(ctx context.Context, r *run.Runner, set stageSet, f stageFlags)
 		// Models promoted in any process reach this one's classifier.
 		start("model sync", r.WatchModel)
 	}
+	if set.classify && r.Classifier != nil {
+		// The tipline answers where the classifier runs.
+		if adapters, _, err := r.Tiplines(); err != nil {
+			return err
+		} else if len(adapters) > 0 {
+			start("tipline", r.RunTiplines)
+		}
+	}
 	if set.classify {
 		start("classify", r.ClassifyStage().Run)
 	}
@@ -231,6 +239,15 @@ func webHandler(r *run.Runner, o *run.Ops) (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	o.RegisterHealth(mux)
+	// Tipline webhooks authenticate by the platform's signature or secret.
+	_, hooks, err := r.Tiplines()
+	if err != nil {
+		return nil, err
+	}
+	for path, h := range hooks {
+		mux.Handle("POST "+path, h)
+		mux.Handle("GET "+path, h)
+	}
 	mux.Handle("/", app)
 	return mux, nil
 }

@@ -39,6 +39,7 @@ type Runner struct {
 
 	embedded *bus.Embedded
 	closeMu  sync.Mutex
+	tip      tiplines
 }
 
 // Open connects to NATS (starting the embedded server when configured) and
