@@ -15,6 +15,7 @@ import (
 	"github.com/veille-project/veille/pipeline/fetch"
 	"github.com/veille-project/veille/pipeline/ingest"
 	"github.com/veille-project/veille/pipeline/parse"
+	"github.com/veille-project/veille/pipeline/parse/exports"
 )
 
 func init() {
@@ -76,7 +77,7 @@ func runFeeds(ctx context.Context, args []string) error {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			lines[i] = checkSource(ctx, f, src)
+			lines[i] = checkSource(ctx, f, src, exports.Options{HeaderMap: cfg.Import.CSVColumns})
 		})
 	}
 	wg.Wait()
@@ -91,7 +92,7 @@ func runFeeds(ctx context.Context, args []string) error {
 }
 
 // checkSource reports on one source in a line: "ok ..." or "error ...".
-func checkSource(ctx context.Context, f *fetch.Fetcher, src config.Source) string {
+func checkSource(ctx context.Context, f *fetch.Fetcher, src config.Source, exportOpts exports.Options) string {
 	now := time.Now()
 	isURL := strings.HasPrefix(src.URL, "http://") || strings.HasPrefix(src.URL, "https://")
 	if !isURL && strings.Contains(src.URL, "://") && !strings.HasPrefix(src.URL, "file://") {
@@ -125,6 +126,9 @@ func checkSource(ctx context.Context, f *fetch.Fetcher, src config.Source) strin
 					line += fmt.Sprintf(" (%d other items ok)", len(items))
 				}
 			}
+			return line
+		}
+		if line, ok := checkExport(ctx, path, exportOpts); ok {
 			return line
 		}
 		fh, err := os.Open(path)
@@ -207,4 +211,29 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// checkExport reports on a Telegram, WhatsApp or CSV export file: ok is
+// false when the file is none of them.
+func checkExport(ctx context.Context, path string, opts exports.Options) (string, bool) {
+	head := make([]byte, exports.HeadSize)
+	fh, err := os.Open(path)
+	if err != nil {
+		return "", false
+	}
+	n, _ := fh.Read(head)
+	fh.Close()
+	format, ok := exports.DetectWith(filepath.Base(path), head[:n], opts)
+	if !ok {
+		return "", false
+	}
+	items, lineErrs, err := ingest.ReadExport(ctx, config.Source{Name: "check"}, path, opts, nil, time.Now())
+	if err != nil {
+		return "error " + oneLineErr(err), true
+	}
+	line := fmt.Sprintf("ok %d items %s", len(items), format)
+	if len(lineErrs) > 0 {
+		line += fmt.Sprintf(" (%d lines skipped; first: %v)", len(lineErrs), lineErrs[0])
+	}
+	return line, true
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/veille-project/veille/pipeline/fetch"
 	"github.com/veille-project/veille/pipeline/parse"
+	"github.com/veille-project/veille/pipeline/parse/exports"
 	"github.com/veille-project/veille/pipeline/pseudonym"
 
 	"github.com/veille-project/veille/domain"
@@ -56,6 +57,8 @@ type PollerOptions struct {
 	// Authors hashes the people items name (post signatures, chat
 	// senders); nil keeps no author at all.
 	Authors *pseudonym.Hasher
+	// Exports tunes how exports-dir files are read (the CSV header map).
+	Exports exports.Options
 }
 
 // Poller polls sources, suppresses duplicates and publishes new items. It
@@ -78,6 +81,7 @@ type Poller struct {
 	tFailures   map[string]int         // transcript URL → failed attempts
 	failedFiles map[string]FileError   // transcripts-dir file id → failed version
 	tgLast      map[string]int64       // telegram source → newest post id published
+	exportFiles map[string]exportFile  // exports-dir source and file → version read
 	lastPrune   time.Time
 	retryAfters map[string]time.Duration
 }
@@ -121,6 +125,7 @@ func NewPoller(f *fetch.Fetcher, opts PollerOptions) *Poller {
 		seen: map[string]time.Time{}, byURL: map[string]mark{}, byHash: map[string]mark{},
 		validators: map[string]fetch.Validators{}, health: map[string]*SourceHealth{},
 		published: map[string][]time.Time{}, tFailures: map[string]int{}, failedFiles: map[string]FileError{}, tgLast: map[string]int64{},
+		exportFiles: map[string]exportFile{},
 		retryAfters: map[string]time.Duration{},
 	}
 }
@@ -298,8 +303,11 @@ func (p *Poller) pollSource(ctx context.Context, src config.Source, publish Publ
 func (p *Poller) poll(ctx context.Context, src config.Source, publish PublishFunc) (PollResult, int, error) {
 	now := p.opts.Now()
 	var res PollResult
-	if src.Kind == "telegram" {
+	switch src.Kind {
+	case "telegram":
 		return p.pollTelegram(ctx, src, publish)
+	case "exports-dir":
+		return p.pollExportsDir(ctx, src, publish)
 	}
 	if src.Kind == "transcripts-dir" {
 		res.Format = "transcripts-dir"

@@ -19,6 +19,7 @@ import (
 	"github.com/veille-project/veille/pipeline/config"
 	"github.com/veille-project/veille/pipeline/fetch"
 	"github.com/veille-project/veille/pipeline/ingest"
+	"github.com/veille-project/veille/pipeline/parse/exports"
 	"github.com/veille-project/veille/pipeline/pseudonym"
 	"github.com/veille-project/veille/storage"
 	"github.com/veille-project/veille/storage/backend"
@@ -186,6 +187,7 @@ func (r *Runner) NewPoller(ctx context.Context) (*ingest.Poller, error) {
 	}
 	return ingest.NewPoller(f, ingest.PollerOptions{
 		Authors:    authors,
+		Exports:    exports.Options{HeaderMap: r.Config.Import.CSVColumns},
 		Logger:     r.Log,
 		MaxPerPoll: r.Config.Ingest.MaxPerPoll,
 		MaxPerHour: r.Config.Ingest.MaxPerHour,
