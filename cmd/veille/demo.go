@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -17,6 +20,7 @@ import (
 	"github.com/veille-project/veille/pipeline/config"
 	"github.com/veille-project/veille/pipeline/ingest"
 	"github.com/veille-project/veille/pipeline/run"
+	"github.com/veille-project/veille/pipeline/tipline"
 	"github.com/veille-project/veille/storage"
 	"github.com/veille-project/veille/testdata/demo"
 	"github.com/veille-project/veille/web"
@@ -100,6 +104,9 @@ func runDemo(ctx context.Context, o demoOptions) (demoResult, error) {
 	if o.Listen != "" {
 		cfg.Listen = o.Listen
 	}
+	if err := dropDemoExports(files, &cfg, ds.Shift); err != nil {
+		return res, err
+	}
 	say("veille demo: %d sources served from %s at %s", len(cfg.Sources), from, ds.Base)
 	var ln net.Listener
 	if !o.Once {
@@ -159,6 +166,13 @@ func runDemo(ctx context.Context, o demoOptions) (demoResult, error) {
 		if h.LastError != "" {
 			say("veille demo: source %s: %s", h.Source, h.LastError)
 		}
+	}
+	tips, err := demoTips(ctx, files, r, ds.Shift)
+	if err != nil {
+		return res, err
+	}
+	for _, id := range tips {
+		ids[id] = true
 	}
 	res.Published = len(ids)
 	for id := range ids {
@@ -277,4 +291,102 @@ func sortedKeys(m map[string]int64) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// demoExportsDir is the folder, under the data folder, where the demo drops
+// its WhatsApp export for an exports-dir source to read.
+const demoExportsDir = "demo-exports"
+
+// whatsappDate is the date at the head of a line of a French WhatsApp export.
+var whatsappDate = regexp.MustCompile(`(?m)^(\d{2}/\d{2}/\d{4} \d{2}:\d{2})`)
+
+// dropDemoExports writes the demo's exports into <data>/demo-exports,
+// their dates moved like the served files', and adds the exports-dir
+// source that reads them.
+func dropDemoExports(files fs.FS, cfg *config.Config, shift time.Duration) error {
+	entries, err := fs.ReadDir(files, "exports")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("demo exports: %w", err)
+	}
+	dir := filepath.Join(cfg.DataDir, demoExportsDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("demo exports: %w", err)
+	}
+	settled := time.Now().Add(-time.Minute)
+	for _, e := range entries {
+		b, err := fs.ReadFile(files, "exports/"+e.Name())
+		if err != nil {
+			return fmt.Errorf("demo exports: %w", err)
+		}
+		b = whatsappDate.ReplaceAllFunc(b, func(m []byte) []byte {
+			t, err := time.Parse("02/01/2006 15:04", string(m))
+			if err != nil {
+				return m
+			}
+			return []byte(t.Add(shift).Format("02/01/2006 15:04"))
+		})
+		path := filepath.Join(dir, e.Name())
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			return fmt.Errorf("demo exports: %w", err)
+		}
+		if err := os.Chtimes(path, settled, settled); err != nil {
+			return fmt.Errorf("demo exports: %w", err)
+		}
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	cfg.Ingest.FolderRoots = append(cfg.Ingest.FolderRoots, abs)
+	cfg.Sources = append(cfg.Sources, config.Source{Name: "Cellule Com Bunia (WhatsApp export)", URL: abs, Kind: "exports-dir",
+		Mission: "MONUSCO", Tags: []string{"whatsapp", "drc"}})
+	return nil
+}
+
+// demoTip is one line of the demo's tips.jsonl: a message a person sent
+// to the tipline.
+type demoTip struct {
+	Channel   string    `json:"channel"`
+	Sender    string    `json:"sender"`
+	Lang      string    `json:"lang"`
+	Forwarded bool      `json:"forwarded"`
+	Date      time.Time `json:"date"`
+	Text      string    `json:"text"`
+}
+
+// demoTips publishes the demo's tips as the tipline would have received
+// them, and returns their item ids.
+func demoTips(ctx context.Context, files fs.FS, r *run.Runner, shift time.Duration) ([]string, error) {
+	b, err := fs.ReadFile(files, "tips.jsonl")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("demo tips: %w", err)
+	}
+	senders, err := r.Pseudonyms()
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for n, line := range bytes.Split(b, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var dt demoTip
+		if err := json.Unmarshal(line, &dt); err != nil {
+			return nil, fmt.Errorf("demo tips: tips.jsonl:%d: %w", n+1, err)
+		}
+		tip := tipline.Tip{Channel: dt.Channel, SenderHash: senders.Hash(dt.Channel, dt.Sender), MessageID: fmt.Sprintf("demo-%d", n+1),
+			Text: dt.Text, Forwarded: dt.Forwarded, LangHint: dt.Lang, Date: dt.Date.Add(shift)}
+		it := run.TipItem(tip, "", time.Now().UTC())
+		if err := r.Publish(ctx, it); err != nil {
+			return nil, err
+		}
+		ids = append(ids, it.ID)
+	}
+	return ids, nil
 }

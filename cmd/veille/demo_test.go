@@ -14,6 +14,8 @@ import (
 	"github.com/veille-project/veille/classifiers/learn"
 	"github.com/veille-project/veille/classifiers/match"
 	"github.com/veille-project/veille/internal/testenv"
+	"github.com/veille-project/veille/pipeline/parse/exports"
+	"github.com/veille-project/veille/pipeline/parse/telegram"
 	"github.com/veille-project/veille/pipeline/run"
 	"github.com/veille-project/veille/storage"
 	"github.com/veille-project/veille/storage/backend"
@@ -32,6 +34,9 @@ func TestDemoEndToEnd(t *testing.T) {
 	// transcript).
 	want := countLines(t, filepath.Join(dir, "labels.jsonl"), "")
 	want += countLines(t, filepath.Join(dir, "labels.jsonl"), `"transcript":`)
+	// The Telegram channel's posts, the WhatsApp export's messages, the tips.
+	social := demoSocialItems(t, dir)
+	want += social
 
 	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
@@ -208,4 +213,42 @@ func emergingTitles(t *testing.T, path string) map[string]bool {
 		t.Fatal("labels.jsonl marks no item as the emerging rumour")
 	}
 	return out
+}
+
+// demoSocialItems counts the demo's items that are not feed entries: the
+// Telegram channel's posts, the dropped WhatsApp export's messages and the
+// tips, each read with its own parser.
+func demoSocialItems(t *testing.T, dir string) int {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "telegram", "s", "EchosDuKivu"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	page, err := telegram.ParsePage(f, "EchosDuKivu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(page.Posts)
+	entries, err := os.ReadDir(filepath.Join(dir, "exports"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		g, err := os.Open(filepath.Join(dir, "exports", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs, _, err := exports.Parse(context.Background(), e.Name(), g, exports.Options{})
+		g.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(msgs)
+	}
+	n += countLines(t, filepath.Join(dir, "tips.jsonl"), "")
+	if n < 10 {
+		t.Fatalf("the demo has %d posts, messages and tips, want at least 10", n)
+	}
+	return n
 }
