@@ -19,9 +19,9 @@ import (
 type memModels struct {
 	mu      sync.Mutex
 	trained []string
-	list   []web.ModelEntry
-	active string
-	prev   []string
+	list    []web.ModelEntry
+	active  string
+	prev    []string
 }
 
 func newMemModels() *memModels {
