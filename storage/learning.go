@@ -357,3 +357,64 @@ type HistoricFlag struct {
 	SupersededBy string    `json:"superseded_by"`
 	Superseded   time.Time `json:"superseded"`
 }
+
+// BriefRecord is a brief as kept: its parameters and the HTML sent.
+type BriefRecord struct {
+	ID       string    `json:"id"`
+	Title    string    `json:"title"`
+	From     time.Time `json:"from"`
+	To       time.Time `json:"to"`
+	Mission  string    `json:"mission"`
+	Lang     string    `json:"lang"`
+	Audience string    `json:"audience"`
+	MadeBy   string    `json:"made_by"` // a user, or "schedule:<name>"
+	Created  time.Time `json:"created"`
+	HTML     string    `json:"-"`
+}
+
+var briefCols = []string{"id", "title", "period_from", "period_to", "mission", "lang", "audience", "made_by", "created", "html", "ver"}
+
+// PutBrief keeps a brief; a brief stored again under its id replaces it.
+func (d *DB) PutBrief(ctx context.Context, b BriefRecord) error {
+	if b.ID == "" {
+		return fmt.Errorf("%w: brief without id", ErrBadQuery)
+	}
+	row := []any{b.ID, b.Title, DBTime(b.From), DBTime(b.To), b.Mission, b.Lang, b.Audience, b.MadeBy, DBTime(b.Created), b.HTML, version()}
+	if err := d.c.Insert(ctx, d.t("briefs"), briefCols, [][]any{row}); err != nil {
+		return fmt.Errorf("storage: put brief %s: %w", b.ID, err)
+	}
+	return nil
+}
+
+// Briefs lists the kept briefs, newest first, without their HTML.
+func (d *DB) Briefs(ctx context.Context, limit int) ([]BriefRecord, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := d.query(ctx, "SELECT id, title, period_from, period_to, mission, lang, audience, made_by, created FROM "+d.t("briefs")+
+		" FINAL ORDER BY created DESC, id LIMIT "+fmt.Sprint(limit))
+	if err != nil {
+		return nil, fmt.Errorf("storage: briefs: %w", err)
+	}
+	out := make([]BriefRecord, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, BriefRecord{ID: r[0], Title: r[1], From: parseTime(r[2]), To: parseTime(r[3]), Mission: r[4], Lang: r[5],
+			Audience: r[6], MadeBy: r[7], Created: parseTime(r[8])})
+	}
+	return out, nil
+}
+
+// Brief returns one kept brief with its HTML, or ErrNotFound.
+func (d *DB) Brief(ctx context.Context, id string) (BriefRecord, error) {
+	rows, err := d.query(ctx, "SELECT id, title, period_from, period_to, mission, lang, audience, made_by, created, html FROM "+d.t("briefs")+
+		" FINAL WHERE id = "+Quote(id)+" LIMIT 1")
+	if err != nil {
+		return BriefRecord{}, fmt.Errorf("storage: brief %q: %w", id, err)
+	}
+	if len(rows) == 0 {
+		return BriefRecord{}, ErrNotFound
+	}
+	r := rows[0]
+	return BriefRecord{ID: r[0], Title: r[1], From: parseTime(r[2]), To: parseTime(r[3]), Mission: r[4], Lang: r[5],
+		Audience: r[6], MadeBy: r[7], Created: parseTime(r[8]), HTML: r[9]}, nil
+}

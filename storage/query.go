@@ -199,6 +199,7 @@ var TrendDims = map[string]string{
 	"day":       "toString(toDate(published))",
 	"week":      "toString(toMonday(published))",
 	"month":     "toString(toStartOfMonth(published))",
+	"item":      "item_id",
 }
 
 // trendSQL is the trend query: the By dimensions in order, then "flags".
@@ -209,7 +210,7 @@ func (d *DB) trendSQL(q TrendQuery) (string, []string, error) {
 		b = strings.TrimSpace(b)
 		expr, ok := TrendDims[b]
 		if !ok {
-			return "", nil, fmt.Errorf("%w: unknown dimension %q (have narrative, stance, mission, lang, source, hour, day, week, month)", ErrBadQuery, b)
+			return "", nil, fmt.Errorf("%w: unknown dimension %q (have narrative, stance, mission, lang, source, item, hour, day, week, month)", ErrBadQuery, b)
 		}
 		if seen[b] {
 			continue

@@ -192,6 +192,27 @@ func migrations() []migration {
 		// them, so that analysts can count distinct voices, and what their
 		// source says of them (links, views, forwarded-from, file, line).
 		columns: []column{{"items", "author", "String DEFAULT ''"}, {"items", "meta", "String DEFAULT ''"}},
+	}, {
+		version: 7,
+		name:    "briefs",
+		// Every brief made (by hand or on schedule) is kept with the HTML
+		// that was sent, so that it can be read again as it was.
+		stmts: []string{
+			`CREATE TABLE IF NOT EXISTS {db}.briefs (
+				id String,
+				title String,
+				period_from DateTime('UTC'),
+				period_to DateTime('UTC'),
+				mission String,
+				lang String,
+				audience String,
+				made_by String,
+				created DateTime('UTC'),
+				html String,
+				ver UInt64
+			) ENGINE = ReplacingMergeTree(ver)
+			ORDER BY id`,
+		},
 	}}
 }
 

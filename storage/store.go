@@ -50,6 +50,11 @@ type Store interface {
 	// replaced or retracted.
 	FlagHistory(ctx context.Context, itemID string) ([]HistoricFlag, error)
 
+	// Briefs made for leadership and partners, with the HTML sent.
+	PutBrief(ctx context.Context, b BriefRecord) error
+	Briefs(ctx context.Context, limit int) ([]BriefRecord, error)
+	Brief(ctx context.Context, id string) (BriefRecord, error)
+
 	// Users and API tokens (tokens are stored hashed).
 	PutUser(ctx context.Context, u User) error
 	Users(ctx context.Context) ([]User, error)

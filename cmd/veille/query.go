@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/veille-project/veille/pipeline/brief"
 	"github.com/veille-project/veille/pipeline/config"
 	"github.com/veille-project/veille/storage"
 )
@@ -18,7 +19,7 @@ import (
 func init() {
 	register(&command{
 		name:    "query",
-		summary: "analyst queries: query trends|rising|spread|similar",
+		summary: "analyst queries: query trends|rising|spread|similar|reviews",
 		run:     runQuery,
 	})
 }
@@ -27,6 +28,7 @@ const queryUsage = `veille query trends  [--since 30d] [--until 0d] [--by narrat
 veille query rising  [--window 24h] [--baseline 7d] [--limit 20] [filters] [--format ...]
 veille query spread  --narrative ID [--since 90d] [--format ...]
 veille query similar --narrative ID[,ID] --text "words to match" [--limit 20] [--format ...]
+veille query reviews [--since 7d] [--until 0] [filters]: flags, how many reviewed, confirmed, false positives, precision
 filters: --narrative A,B --mission M --lang L --source S --stance assert,report,debunk
 (each takes --config veille.yaml; parquet is for trends only)`
 
@@ -36,15 +38,15 @@ func runQuery(ctx context.Context, args []string) error {
 	}
 	kind := args[0]
 	switch kind {
-	case "trends", "rising", "spread", "similar":
+	case "trends", "rising", "spread", "similar", "reviews":
 	default:
 		return fmt.Errorf("%w: unknown query %q\n%s", errUsage, kind, queryUsage)
 	}
 	fs := newFlags("query " + kind)
 	cfgPath := fs.String("config", "veille.yaml", "configuration file")
-	since := fs.String("since", "30d", "start of the range, as an age (30d, 12h); 0 for all")
-	until := fs.String("until", "0", "end of the range, as an age; 0 for now")
-	by := fs.String("by", "narrative,day", "trends: dimensions among narrative, stance, mission, lang, source, hour, day, week, month")
+	since := fs.String("since", "30d", "start of the range, as an age (30d, 12h) or an RFC 3339 time; 0 for all")
+	until := fs.String("until", "0", "end of the range, as an age or an RFC 3339 time; 0 for now")
+	by := fs.String("by", "narrative,day", "trends: dimensions among narrative, stance, mission, lang, source, item, hour, day, week, month (\"\": the total)")
 	format := fs.String("format", "table", "table, csv, json, jsonl or parquet (trends only)")
 	out := fs.String("out", "", "write to this file instead of standard output")
 	narr := fs.String("narrative", "", "narrative ids, comma-separated")
@@ -64,9 +66,12 @@ func runQuery(ctx context.Context, args []string) error {
 		if v == "" || v == "0" || v == "0d" {
 			return time.Time{}, nil
 		}
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			return t.UTC(), nil // a point in time, as briefs print it
+		}
 		d, err := config.ParseDuration(v)
 		if err != nil || d < 0 {
-			return time.Time{}, fmt.Errorf("%w: --%s %q: want an age such as 30d or 12h", errUsage, name, v)
+			return time.Time{}, fmt.Errorf("%w: --%s %q: want an age such as 30d or 12h, or a time such as 2026-11-30T00:00:00Z", errUsage, name, v)
 		}
 		return now.Add(-d), nil
 	}
@@ -160,6 +165,19 @@ func runQuery(ctx context.Context, args []string) error {
 		for _, r := range rows {
 			t.Rows = append(t.Rows, []string{r.ItemID, r.Narrative, strconv.Itoa(r.Shared), r.Published.Format(time.RFC3339), r.Source, r.Lang, r.Title})
 		}
+	case "reviews":
+		rows, err := db.Queue(ctx, storage.QueueQuery{Filter: f, Limit: 500_000})
+		if err != nil {
+			return err
+		}
+		tl := brief.TallyRows(rows)
+		prec := ""
+		if p := tl.Precision(); p != nil {
+			prec = strconv.FormatFloat(*p, 'f', 4, 64)
+		}
+		t.Columns = []string{"flags", "reviewed", "reviewed_share", "confirmed", "false_positive", "precision"}
+		t.Rows = [][]string{{strconv.Itoa(tl.Flags), strconv.Itoa(tl.Reviewed), strconv.FormatFloat(tl.Share(), 'f', 4, 64),
+			strconv.Itoa(tl.Confirmed), strconv.Itoa(tl.Rejected), prec}}
 	}
 	if err := writeQueryTable(t, *format, w); err != nil {
 		return err

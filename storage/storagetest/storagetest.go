@@ -44,6 +44,7 @@ func Run(t *testing.T, open Open) {
 		{"BadQueries", testBadQueries},
 		{"ReviewedItemsAndPrecision", testReviewedItems},
 		{"ReclassifyReplacesFlags", testReplaceFlags},
+		{"Briefs", testBriefs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -962,5 +963,32 @@ func testReplaceFlags(t *testing.T, open Open) {
 	must(t, err)
 	if len(page) != 0 {
 		t.Errorf("items published after the last one: %d, want 0", len(page))
+	}
+}
+
+// testBriefs keeps two briefs and one again: listed newest first, without
+// their HTML, read back whole, a repeat replacing.
+func testBriefs(t *testing.T, open Open) {
+	s := open(t)
+	c := ctx(t)
+	a := storage.BriefRecord{ID: "b-1", Title: "Brief 1", From: base, To: base.Add(7 * 24 * time.Hour), Mission: "MONUSCO", Lang: "fr",
+		Audience: "internal", MadeBy: "analyst", Created: base.Add(7 * 24 * time.Hour), HTML: "<html>un « brief » ' \\ </html>"}
+	b := a
+	b.ID, b.Audience, b.Created, b.HTML = "b-2", "partner", a.Created.Add(time.Hour), "<html>partner</html>"
+	must(t, s.PutBrief(c, a))
+	must(t, s.PutBrief(c, b))
+	must(t, s.PutBrief(c, a))
+	list, err := s.Briefs(c, 10)
+	must(t, err)
+	if len(list) != 2 || list[0].ID != "b-2" || list[1].ID != "b-1" || list[0].HTML != "" {
+		t.Fatalf("briefs %+v, want b-2 then b-1 without HTML", list)
+	}
+	got, err := s.Brief(c, "b-1")
+	must(t, err)
+	if got.HTML != a.HTML || !got.From.Equal(a.From) || got.Mission != "MONUSCO" {
+		t.Errorf("brief read back %+v", got)
+	}
+	if _, err := s.Brief(c, "b-none"); err != storage.ErrNotFound {
+		t.Errorf("missing brief: %v, want ErrNotFound", err)
 	}
 }
