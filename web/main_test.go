@@ -157,6 +157,7 @@ func newEnv(t *testing.T, mod func(*web.Options)) *env {
 		},
 		SourceAdmin: &memSources{},
 		Models:      newMemModels(),
+		Briefs:      &memBriefs{st: testStore},
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:         func() time.Time { return testNow },
 	}

@@ -63,7 +63,7 @@ func (p page) Day(t time.Time) string {
 	return t.UTC().Format("2006-01-02")
 }
 
-var pages = []string{"login", "error", "queue", "item", "check", "trends", "sources", "catalog", "users", "alerts", "emerging", "promote", "models"}
+var pages = []string{"login", "error", "queue", "item", "check", "trends", "sources", "catalog", "users", "alerts", "emerging", "promote", "models", "briefs"}
 
 func (a *app) parseTemplates() error {
 	a.tmpl = map[string]*template.Template{}
@@ -96,6 +96,7 @@ func (a *app) nav(u *session, path string) []navLink {
 		{"/queue", "nav_queue", rolesReview},
 		{"/check", "nav_check", rolesRadio},
 		{"/trends", "nav_trends", rolesAnalyst},
+		{"/briefs", "nav_briefs", rolesBriefs},
 		{"/alerts", "nav_alerts", rolesAlerts},
 		{"/emerging", "nav_emerging", rolesReview},
 		{"/sources", "nav_sources", rolesAdmin},

@@ -89,6 +89,9 @@ type Options struct {
 	// Models lists, promotes and rolls back the learned model; nil: the
 	// models page shows production precision only.
 	Models ModelAdmin
+	// Briefs makes briefs for leadership and partners; nil: the Briefs
+	// page lists kept briefs only.
+	Briefs Briefs
 	Logger *slog.Logger
 	// SecureCookies marks cookies Secure; true unless serving plain HTTP on
 	// loopback.
@@ -269,6 +272,10 @@ func (a *app) routeTable() []route {
 
 		{method: "GET", pattern: "/trends", roles: rolesAnalyst, h: a.trendsPage},
 		{method: "GET", pattern: "/trends/download", roles: rolesAnalyst, h: a.trendsDownload},
+		{method: "GET", pattern: "/briefs", roles: rolesBriefs, h: a.briefsPage},
+		{method: "POST", pattern: "/briefs", roles: rolesBriefs, h: a.briefsMake},
+		{method: "GET", pattern: "/briefs/{id}", roles: rolesBriefs, h: a.briefShow},
+		{method: "GET", pattern: "/briefs/{id}/pdf", roles: rolesBriefs, h: a.briefPDF},
 
 		{method: "GET", pattern: "/alerts", roles: rolesAlerts, h: a.alertsPage},
 		{method: "GET", pattern: "/emerging", roles: rolesReview, h: a.emergingPage},
@@ -301,6 +308,8 @@ func (a *app) routeTable() []route {
 		{method: "GET", pattern: "/api/v1/rising", api: true, roles: rolesAnalyst, h: a.apiRising},
 		{method: "GET", pattern: "/api/v1/spread/{narrative}", api: true, roles: rolesAnalyst, h: a.apiSpread},
 		{method: "GET", pattern: "/api/v1/export", api: true, roles: rolesAnalyst, h: a.apiExport},
+		{method: "GET", pattern: "/api/v1/briefs", api: true, roles: rolesBriefs, h: a.apiBriefs},
+		{method: "POST", pattern: "/api/v1/briefs", api: true, roles: rolesBriefs, h: a.apiBriefMake},
 		{method: "GET", pattern: "/api/v1/alerts", api: true, roles: rolesAlerts, h: a.apiAlerts},
 		{method: "GET", pattern: "/api/v1/emerging", api: true, roles: rolesReview, h: a.apiEmerging},
 		{method: "POST", pattern: "/api/v1/emerging/{id}/dismiss", api: true, roles: rolesReview, h: a.apiDismiss},

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/veille-project/veille/classifiers/match"
+	"github.com/veille-project/veille/pipeline/alert"
+	"github.com/veille-project/veille/pipeline/brief"
+	"github.com/veille-project/veille/pipeline/bus"
 	"github.com/veille-project/veille/pipeline/config"
 	"github.com/veille-project/veille/pipeline/ingest"
 	"github.com/veille-project/veille/pipeline/models"
@@ -124,6 +127,20 @@ func serveStages(ctx context.Context, r *run.Runner, set stageSet, f stageFlags)
 		// Models promoted in any process reach this one's classifier.
 		start("model sync", r.WatchModel)
 	}
+	if len(r.Config.Briefs.Schedules) > 0 && set.serve && r.Store != nil && r.Bus != nil && r.Matcher != nil {
+		// Scheduled briefs are made where the web app serves them.
+		kv, err := r.Bus.JS.KeyValue(ctx, bus.KVBriefs)
+		if err != nil {
+			return fmt.Errorf("brief schedules: %w", err)
+		}
+		courier, err := alert.NewCourier(r.Config)
+		if err != nil {
+			return err
+		}
+		m := &briefMaker{r: r, ew: newEarlyWarning(r)}
+		sc := &brief.Scheduler{KV: kv, Schedules: r.Config.Briefs.Schedules, Make: m.scheduled(courier), Log: r.Log}
+		start("brief schedule", sc.Run)
+	}
 	if set.classify && r.Classifier != nil {
 		// The tipline answers where the classifier runs.
 		if adapters, _, err := r.Tiplines(); err != nil {
@@ -218,9 +235,11 @@ func webHandler(r *run.Runner, o *run.Ops) (http.Handler, error) {
 	if r.Bus != nil {
 		opt.Alerts = &alertLog{js: r.Bus.JS, replicas: r.Config.Replicas}
 	}
-	if ew := newEarlyWarning(r); ew != nil {
+	ew := newEarlyWarning(r)
+	if ew != nil {
 		opt.Emerging = ew
 	}
+	opt.Briefs = briefPages{&briefMaker{r: r, ew: ew}}
 	if r.Bus != nil {
 		reg, err := models.Open(context.Background(), r.Bus)
 		if err != nil {

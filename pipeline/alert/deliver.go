@@ -153,6 +153,11 @@ func newMailer(raw, password, from string, tlsConf *tls.Config, timeout time.Dur
 }
 
 func (m *mailer) send(ctx context.Context, to []string, rec *Record) (err error) {
+	return m.sendRaw(ctx, to, m.message(to, rec))
+}
+
+// sendRaw sends a whole message.
+func (m *mailer) sendRaw(ctx context.Context, to []string, msg []byte) (err error) {
 	d := net.Dialer{Timeout: m.timeout}
 	conn, err := d.DialContext(ctx, "tcp", m.addr)
 	if err != nil {
@@ -200,7 +205,7 @@ func (m *mailer) send(ctx context.Context, to []string, rec *Record) (err error)
 	if err := step("data", err); err != nil {
 		return err
 	}
-	if _, err := w.Write(m.message(to, rec)); err != nil {
+	if _, err := w.Write(msg); err != nil {
 		return step("write", err)
 	}
 	if err := step("end of data", w.Close()); err != nil {

@@ -44,6 +44,10 @@ const (
 	// KVModel is the key-value bucket naming the active model (key
 	// "active") and the versions active before it (key "history").
 	KVModel = "veille_model"
+	// KVBriefs is the key-value bucket holding, per brief schedule, the
+	// last period made, so that a schedule fires once per period across
+	// restarts and processes.
+	KVBriefs = "veille_brief_schedule"
 	// ObjModels is the object-store bucket holding every trained model
 	// version ("<version>") with its evaluation report
 	// ("<version>.report.json").
@@ -148,7 +152,7 @@ func (b *Bus) Setup(ctx context.Context, replicas int) error {
 			return fmt.Errorf("bus: declare consumer %s on %s: %w", name, stream, err)
 		}
 	}
-	for _, bucket := range []string{KVHealth, KVSources, KVCatalog, KVModel} {
+	for _, bucket := range []string{KVHealth, KVSources, KVCatalog, KVModel, KVBriefs} {
 		if _, err := b.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket: bucket, Replicas: replicas, Storage: jetstream.FileStorage,
 		}); err != nil {

@@ -48,6 +48,33 @@ type Config struct {
 	Privacy       Privacy  `yaml:"privacy"`
 	Tipline       Tipline  `yaml:"tipline"`
 	Import        Import   `yaml:"import"`
+	Briefs        Briefs   `yaml:"briefs"`
+}
+
+// Briefs holds how briefs for leadership and partners are made.
+type Briefs struct {
+	// SensitiveSources never appear in a partner brief.
+	SensitiveSources []string `yaml:"sensitive_sources"`
+	// MinCount is the smallest count a partner brief shows (default 5).
+	MinCount int `yaml:"min_count"`
+	// Schedules make briefs on their own, once per period.
+	Schedules []BriefSchedule `yaml:"schedules"`
+}
+
+// BriefSchedule is a brief made every week (or Period) at a weekday and
+// hour, kept in storage and sent through the alert channels.
+type BriefSchedule struct {
+	Name     string `yaml:"name"`
+	Mission  string `yaml:"mission"`
+	Lang     string `yaml:"lang"`     // en | fr (default en)
+	Audience string `yaml:"audience"` // internal | partner (default internal)
+	// Weekday and Hour (UTC) say when the brief is made (default monday, 6).
+	Weekday string `yaml:"weekday"`
+	Hour    int    `yaml:"hour"`
+	// Period is the span the brief covers, ending when it is made (7d).
+	Period  Duration `yaml:"period"`
+	Email   []string `yaml:"email"`
+	Webhook string   `yaml:"webhook"`
 }
 
 // Privacy holds how personal identifiers are pseudonymised.
