@@ -129,6 +129,9 @@ func serveStages(ctx context.Context, r *run.Runner, set stageSet, f stageFlags)
 	}
 	if len(r.Config.Briefs.Schedules) > 0 && set.serve && r.Store != nil && r.Bus != nil && r.Matcher != nil {
 		// Scheduled briefs are made where the web app serves them.
+		if err := brief.CheckSchedules(r.Config.Briefs.Schedules); err != nil {
+			return err
+		}
 		kv, err := r.Bus.JS.KeyValue(ctx, bus.KVBriefs)
 		if err != nil {
 			return fmt.Errorf("brief schedules: %w", err)

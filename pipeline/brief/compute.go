@@ -142,7 +142,8 @@ func Compute(ctx context.Context, st Store, o Options) (Brief, error) {
 		return Brief{}, fmt.Errorf("%w: the period must end after it starts", ErrInvalid)
 	}
 	span := o.To.Sub(o.From)
-	b := Brief{Mission: o.Mission, Lang: o.Lang, Audience: o.Audience, From: o.From, To: o.To,
+	// Built as an internal brief; ForPartner makes the partner one from it.
+	b := Brief{Mission: o.Mission, Lang: o.Lang, Audience: Internal, From: o.From, To: o.To,
 		PrevFrom: o.From.Add(-span), PrevTo: o.From, Generated: o.Now, ModelVersion: o.ModelVersion,
 		CatalogVersion: o.CatalogVersion, Alerts: o.Alerts, Emerging: o.Emerging, Changes: o.Changes,
 		SensitiveSources: o.Sensitive}
