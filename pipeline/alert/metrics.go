@@ -11,7 +11,7 @@ var metrics = struct {
 }{
 	evaluations: prometheus.NewCounter(prometheus.CounterOpts{Name: "veille_alert_evaluations_total", Help: "Evaluations of the alert rules."}),
 	evalErrors:  prometheus.NewCounter(prometheus.CounterOpts{Name: "veille_alert_evaluation_errors_total", Help: "Evaluations that failed (store or state unreachable)."}),
-	alerts:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "veille_alerts_total", Help: "Alerts raised, per kind (new, update)."}, []string{"kind"}),
+	alerts:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "veille_alerts_total", Help: "Alerts raised, per kind (new, update, precision)."}, []string{"kind"}),
 	attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "veille_alert_delivery_attempts_total",
 		Help: "Delivery attempts per channel and outcome (sent, retry, failed)."}, []string{"channel", "outcome"}),
 }
