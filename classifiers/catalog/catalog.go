@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -95,8 +96,20 @@ type Entry struct {
 	// the shared lexicon's concepts.
 	Concepts map[string]Terms `yaml:"concepts"`
 	Rules    []Rule           `yaml:"rules"`
+	// Examples are texts the classifier must flag with this narrative and
+	// stance; the catalog test runs them, so an analyst's edit that breaks
+	// one is caught.
+	Examples []Example `yaml:"examples"`
 
 	file string
+}
+
+// Example is a text that carries a narrative, in a language, with the
+// stance the classifier must find.
+type Example struct {
+	Text   string `yaml:"text"`
+	Lang   string `yaml:"lang"`
+	Stance string `yaml:"stance"`
 }
 
 // File names the file the entry was read from.
@@ -278,6 +291,17 @@ func (c *Catalog) Validate() error {
 		}
 		if len(e.Rules) == 0 {
 			bad(e, "rules", "no rule")
+		}
+		for i, ex := range e.Examples {
+			f := fmt.Sprintf("examples[%d]", i)
+			switch {
+			case strings.TrimSpace(ex.Text) == "":
+				bad(e, f+".text", "missing")
+			case !slices.Contains([]string{"en", "fr", "ar", "sw", "ln", "sg"}, ex.Lang):
+				bad(e, f+".lang", "%q: want en, fr, ar, sw, ln or sg", ex.Lang)
+			case !slices.Contains([]string{"assert", "report", "debunk"}, ex.Stance):
+				bad(e, f+".stance", "%q: want assert, report or debunk", ex.Stance)
+			}
 		}
 		for name, t := range e.Concepts {
 			if strings.ToLower(name) != name {
