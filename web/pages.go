@@ -22,7 +22,7 @@ import (
 
 // Choices offered in the filters.
 var (
-	missions  = []string{"MINUSMA", "MINUSCA", "MONUSCO", "UNMISS", "UNIFIL", "UNISFA"}
+	missions  = mission.All
 	languages = []string{"fr", "en", "ar", "sw", "ln", "sg"}
 	stances   = []string{classifiers.StanceAssert, classifiers.StanceReport, classifiers.StanceDebunk}
 	decisions = []string{"confirm", "false_positive", "needs_response"}

@@ -201,6 +201,9 @@ func load(fsys fs.FS, base *Catalog, version string) (*Catalog, error) {
 		if err != nil {
 			return nil, fmt.Errorf("catalog: read %s: %w", name, err)
 		}
+		if name == languageFile {
+			continue // language knowledge, read by DefaultLanguage
+		}
 		if name == "lexicon.yaml" {
 			var lx Lexicon
 			dec := yaml.NewDecoder(strings.NewReader(string(data)))

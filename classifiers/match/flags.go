@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/veille-project/veille/classifiers"
+	"github.com/veille-project/veille/classifiers/catalog"
 )
 
 const maxEvidence = 3
@@ -164,7 +165,7 @@ func (d *docView) leadsWithMarker(lead int32) bool {
 }
 
 // postVerbalNeg holds the languages whose negation follows the verb.
-var postVerbalNeg = map[string]bool{"sg": true, "ln": true}
+var postVerbalNeg = catalog.Set(lang.NegationAfterVerb)
 
 // clitics may stand between "ne" and its verb ("ne les arme pas", "n'en
 // livre aucune").
@@ -179,9 +180,9 @@ func claimEnd(hs []hit) int32 {
 
 // postNeg are the negations that follow the verb they deny (Lingala "te",
 // Sango "pepe", "ape").
-var postNeg = map[string]bool{"te": true, "pepe": true, "ape": true}
+var postNeg = catalog.Set(lang.PostNegations)
 
-var clitics = map[string]bool{"les": true, "leur": true, "lui": true, "l": true, "en": true, "y": true, "se": true, "s": true, "nous": true, "vous": true, "la": true, "le": true, "me": true, "m": true, "te": true, "t": true}
+var clitics = catalog.Set(lang.Clitics)
 
 // neBefore reports whether the French negation "ne"/"n'" opens the verb
 // at token t, clitic pronouns aside, within the verb's clause.
@@ -200,7 +201,7 @@ func (d *docView) neBefore(t int32) bool {
 
 // determiners may stand between a negation and the claim's word ("n'est
 // pas de l'espionnage", "is not a coup").
-var determiners = map[string]bool{"a": true, "an": true, "the": true, "any": true, "de": true, "d": true, "l": true, "la": true, "le": true, "les": true, "du": true, "des": true, "un": true, "une": true}
+var determiners = catalog.Set(lang.Determiners)
 
 // contentGap counts the words in tokens [a, b) that are not determiners.
 func (d *docView) contentGap(a, b int32) int32 {
@@ -215,7 +216,7 @@ func (d *docView) contentGap(a, b int32) int32 {
 
 // answerWords make up a bare negative answer ("No.", "Not at all:",
 // "Absolutely not", "Non, pas du tout", "Hapana.").
-var answerWords = map[string]bool{"no": true, "not": true, "nope": true, "never": true, "false": true, "wrong": true, "at": true, "all": true, "of": true, "course": true, "absolutely": true, "certainly": true, "definitely": true, "non": true, "pas": true, "du": true, "tout": true, "jamais": true, "faux": true, "absolument": true, "hapana": true, "si": true, "kweli": true, "te": true, "pepe": true, "la": true, "لا": true, "كلا": true}
+var answerWords = catalog.Set(lang.AnswerWords)
 
 // isNoAnswer reports whether clause cl is a bare negative answer.
 func (d *docView) isNoAnswer(cl int32) bool {
@@ -233,7 +234,7 @@ func (d *docView) isNoAnswer(cl int32) bool {
 
 // verdictWords may accompany a refutation cue in a short verdict ("This is
 // totally false.", "C'est archi faux !").
-var verdictWords = map[string]bool{"this": true, "that": true, "it": true, "is": true, "s": true, "was": true, "all": true, "totally": true, "completely": true, "utterly": true, "absolutely": true, "entirely": true, "simply": true, "just": true, "pure": true, "a": true, "an": true, "c": true, "est": true, "ce": true, "ca": true, "cela": true, "tout": true, "fait": true, "completement": true, "totalement": true, "archi": true, "un": true, "une": true, "hii": true, "ni": true, "ezali": true, "ayeke": true, "هذا": true}
+var verdictWords = catalog.Set(lang.VerdictWords)
 
 // isVerdict reports whether a sentence is a short verdict: a refutation
 // cue framed by verdictWords and nothing else.
@@ -482,7 +483,7 @@ func inSlot(c int32, alts []int32) bool {
 // callerRoles are voice-tag roles of people phoning in or interviewed in
 // the street; other named roles (host, guest, newsreader, doctor...) speak
 // for the programme.
-var callerRoles = []string{"caller", "listener", "auditeur", "auditrice", "vox", "resident", "passer", "audience", "mskilizaji", "msikilizaji"}
+var callerRoles = lang.CallerRoles
 
 func isCaller(speaker string) bool {
 	s := strings.ToLower(speaker)

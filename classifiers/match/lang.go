@@ -1,17 +1,14 @@
 package match
 
-// Stopword profiles for the languages Veille reads. Only words frequent in
-// one language and rare in the others are listed.
-var stopwords = map[string][]string{
-	"en": {"the", "and", "of", "to", "is", "are", "in", "that", "they", "was", "for", "with", "on", "by", "it", "this", "have", "from", "said", "their", "were", "not", "what", "who", "our", "we", "has", "at", "you", "will", "people", "after", "been"},
-	"fr": {"le", "la", "les", "des", "de", "du", "et", "est", "une", "que", "qui", "dans", "pour", "sur", "pas", "au", "aux", "ont", "sont", "avec", "ce", "il", "ils", "elle", "nous", "leur", "leurs", "selon", "mais", "c", "d", "l", "qu", "se", "ne", "plus", "par"},
-	"sw": {"wa", "kwa", "ni", "za", "katika", "kuwa", "hiyo", "huo", "kwamba", "wao", "sana", "bado", "tena", "watu", "hii", "hawa", "yetu", "zao", "lakini", "pia", "baada", "wakati", "kama", "hakuna", "mjini", "kila", "iko", "huko", "wanasema", "kwenye", "imesema", "ili", "sasa", "zetu", "wetu", "yao", "huu", "hapa", "kabla", "karibu"},
-	"ln": {"ezali", "bazali", "mpo", "te", "oyo", "biso", "bango", "ba", "lokola", "kaka", "mpe", "kasi", "elobi", "bato", "moto", "eloko", "lelo", "bandeko", "tokoki", "bakende", "boye", "nyonso", "ndenge", "wapi", "sikoyo", "mingi", "ete", "epai", "nde", "ezalaki", "bazalaki", "likambo"},
-	// Arabic written in Latin letters (Arabizi), for the declared "ar" to
-	// hold against French and English function words.
-	"ar": {"el", "3am", "wallah", "wallahi", "enno", "mesh", "mish", "hayda", "hene", "kel", "shi", "ma3", "la2", "ya3ni", "3al", "lal", "bel", "fi", "ana", "illa", "hiya", "dol", "nas"},
-	"sg": {"ti", "ayeke", "so", "azo", "ala", "pepe", "sara", "tene", "mbi", "lo", "ni", "yeke", "nga", "ngbanga", "kode", "mbeni", "aga", "ndo", "tongana", "lege", "ye", "awe", "ngu"},
-}
+import "github.com/veille-project/veille/classifiers/catalog"
+
+// lang is the language knowledge of the catalog data (language.yaml):
+// stopword profiles, negations, answer and verdict words, caller roles,
+// SMS spellings and the missions' names.
+var lang = catalog.DefaultLanguage()
+
+// stopwords are the profiles language identification compares.
+var stopwords = lang.Stopwords
 
 var stopIndex = func() map[string][]string {
 	m := map[string][]string{}

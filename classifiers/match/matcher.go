@@ -656,13 +656,13 @@ func matchSlots(r *rule, hs []hit, st *state) ([]hit, bool) {
 }
 
 // conjunctions do not separate a doer from its verb ("the UPC and shoot").
-var conjunctions = map[string]bool{"and": true, "et": true, "na": true, "و": true, "then": true, "puis": true}
+var conjunctions = catalog.Set(lang.Conjunctions)
 
 // byWords introduce the doer of a passive verb.
-var byWords = map[string]bool{"by": true, "par": true, "na": true, "من": true, "بيد": true}
+var byWords = catalog.Set(lang.ByWords)
 
 // jointArticles may stand between a conjunction and the agent it joins.
-var jointArticles = map[string]bool{"el": true, "al": true, "l": true, "les": true, "the": true}
+var jointArticles = catalog.Set(lang.JointArticles)
 
 // jointWithMission reports whether agent hit h is joined to the mission
 // as one subject ("MONUSCO na ba ADF ni kitu kimoja", "la MINUSMA wa el
@@ -708,7 +708,7 @@ func (d *docView) isBy(w string, v hit) bool {
 }
 
 // ofWords introduce a doer right after a noun ("les massacres des ADF").
-var ofWords = map[string]bool{"des": true, "du": true}
+var ofWords = catalog.Set(lang.OfWords)
 
 // otherAgent reports whether one of the rule's agent_not concepts ends
 // right before the verb hit (at most one word between, not a conjunction).

@@ -14,20 +14,10 @@ type token struct {
 }
 
 // missionPrefixes are split off glued words ("monuscodegage" → "monusco degage").
-var missionPrefixes = []string{"minusma", "monusco", "minusca", "unmiss", "unifil", "unisfa", "minuss", "finul", "fisnua"}
+var missionPrefixes = lang.GluedPrefixes
 
 // aliases rewrite SMS spellings and abbreviations to their plain form.
-var aliases = map[string]string{
-	"pr": "pour", "ki": "qui", "ke": "que", "koi": "quoi", "kan": "quand", "bcp": "beaucoup",
-	"tjrs": "toujours", "tjr": "toujours", "fo": "faut", "pa": "pas", "ds": "dans", "ms": "mais",
-	"tt": "tout", "msg": "message", "nn": "non", "jsuis": "je", "pk": "pourquoi", "pq": "pourquoi",
-	"u": "you", "ur": "your", "dey": "they", "dem": "them", "ppl": "people", "pple": "people",
-	"wit": "with", "da": "the", "coz": "because", "bcoz": "because", "plz": "please", "tht": "that",
-	"gvt": "gouvernement", "govt": "government", "2": "to", "4": "for", "r": "are", "b4": "before",
-	"cé": "ce", "ct": "c", "dc": "donc", "bjr": "bonjour", "slt": "salut",
-	"ls": "les", "ns": "nous", "vs": "vous", "st": "sont", "mm": "meme", "kask": "casque",
-	"kasks": "casques", "cask": "casque", "casks": "casques", "kasques": "casques",
-}
+var aliases = lang.SMSAliases
 
 var leet = map[byte]byte{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b'}
 

@@ -6,19 +6,22 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/veille-project/veille/classifiers/catalog"
 )
 
-// missionNames maps the names people write for each mission (lower case)
-// to its acronym. A source may carry no mission hint (a regional digest):
+// missionNames maps the names people write for each mission (lower case,
+// from the catalog's language.yaml) to its acronym. A source may carry no mission hint (a regional digest):
 // the classify stage then names the mission the text speaks of first.
-var missionNames = map[string]string{
-	"minusma": "MINUSMA", "مينوسما": "MINUSMA",
-	"minusca": "MINUSCA", "مينوسكا": "MINUSCA",
-	"monusco": "MONUSCO", "monuc": "MONUSCO", "مونوسكو": "MONUSCO",
-	"unmiss": "UNMISS", "أنميس": "UNMISS",
-	"unifil": "UNIFIL", "finul": "UNIFIL", "اليونيفيل": "UNIFIL", "يونيفيل": "UNIFIL",
-	"unisfa": "UNISFA", "fisnua": "UNISFA",
-}
+var missionNames = func() map[string]string {
+	m := map[string]string{}
+	for _, ms := range catalog.DefaultLanguage().Missions {
+		for _, n := range ms.Names {
+			m[n] = ms.Acronym
+		}
+	}
+	return m
+}()
 
 // Of returns the mission named first in text, or "" (its acronym:
 // MINUSMA, MINUSCA, MONUSCO, UNMISS, UNIFIL, UNISFA).
@@ -64,4 +67,10 @@ func letterAfter(s string, j int) bool {
 }
 
 // All lists the missions Veille knows, by acronym.
-var All = []string{"MINUSMA", "MINUSCA", "MONUSCO", "UNMISS", "UNIFIL", "UNISFA"}
+var All = func() []string {
+	var out []string
+	for _, ms := range catalog.DefaultLanguage().Missions {
+		out = append(out, ms.Acronym)
+	}
+	return out
+}()
