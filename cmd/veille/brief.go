@@ -205,17 +205,11 @@ func runBrief(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := run.Open(ctx, cfg, "brief")
+	r, err := run.OpenAll(ctx, cfg, "brief")
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	if err := r.OpenStore(ctx); err != nil {
-		return err
-	}
-	if err := r.OpenMatcher(); err != nil {
-		return err
-	}
 	m := &briefMaker{r: r, ew: newEarlyWarning(r)}
 	b, html, err := m.make(ctx, briefRequest{From: from, To: to, Mission: *mission, Lang: *lang, Audience: brief.Audience(*audience), By: os.Getenv("USER")})
 	if err != nil {

@@ -36,17 +36,11 @@ func TestEarlyWarningPromotion(t *testing.T) {
 	defer cancel()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
-	r, err := run.Open(ctx, cfg, "early-test")
+	r, err := run.OpenAll(ctx, cfg, "early-test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if err := r.OpenStore(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.OpenMatcher(); err != nil {
-		t.Fatal(err)
-	}
 	items := readEarlyItems(t, r)
 	for _, it := range items {
 		res, err := r.Classifier.Classify(ctx, run.DocOf(it))

@@ -88,17 +88,11 @@ func TestImportExports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := run.Open(ctx, cfg, "import-test")
+	r, err := run.OpenAll(ctx, cfg, "import-test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if err := r.OpenStore(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.OpenMatcher(); err != nil {
-		t.Fatal(err)
-	}
 	stages, stop := context.WithCancel(ctx)
 	defer stop()
 	for _, fn := range []func(context.Context) error{r.ClassifyStage().Run, r.StoreStage().Run} {

@@ -63,17 +63,11 @@ func TestBriefOnTheDemoData(t *testing.T) {
 	cfg.DataDir = data
 	cfg.Briefs.SensitiveSources = []string{"Kivu Watch"}
 	cfg.Fetch.Allow = []string{"127.0.0.1"}
-	r, err := run.Open(ctx, cfg, "brief-test")
+	r, err := run.OpenAll(ctx, cfg, "brief-test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if err := r.OpenStore(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.OpenMatcher(); err != nil {
-		t.Fatal(err)
-	}
 	to := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
 	from := to.AddDate(0, 0, -9)
 

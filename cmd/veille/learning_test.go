@@ -58,17 +58,11 @@ func TestLearningLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := run.Open(ctx, cfg, "learning-test")
+	r, err := run.OpenAll(ctx, cfg, "learning-test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if err := r.OpenStore(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.OpenMatcher(); err != nil {
-		t.Fatal(err)
-	}
 	reg, err := models.Open(ctx, r.Bus)
 	if err != nil {
 		t.Fatal(err)

@@ -37,17 +37,11 @@ func runReclassify(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := run.Open(ctx, cfg, "reclassify")
+	r, err := run.OpenAll(ctx, cfg, "reclassify")
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	if err := r.OpenStore(ctx); err != nil {
-		return err
-	}
-	if err := r.OpenMatcher(); err != nil {
-		return err
-	}
 	if r.ModelFollowsBus() {
 		reg, err := models.Open(ctx, r.Bus)
 		if err != nil {

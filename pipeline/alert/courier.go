@@ -4,16 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
-	"net/http"
 	"net/textproto"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -103,31 +100,6 @@ func (c *Courier) Email(ctx context.Context, to []string, subject, text string, 
 
 // Webhook posts a chat message (Slack, Mattermost, Teams) with text.
 func (c *Courier) Webhook(ctx context.Context, rawURL, title, text string) error {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("alert: webhook %s: want an http or https url", webhookTarget(rawURL))
-	}
-	body, err := json.Marshal(WebhookBody{Type: "MessageCard", Context: "https://schema.org/extensions", Text: chatSafe(text), Title: chatSafe(title), Summary: chatSafe(title)})
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("alert: webhook %s: %w", webhookTarget(rawURL), err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Veille-Alerts/1.0")
-	resp, err := c.hook.client.Do(req)
-	if err != nil {
-		if ue := (*url.Error)(nil); errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fmt.Errorf("alert: webhook %s: %w", webhookTarget(rawURL), err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("alert: webhook %s: HTTP %d", webhookTarget(rawURL), resp.StatusCode)
-	}
-	return nil
+	return c.hook.post(ctx, rawURL, WebhookBody{Type: "MessageCard", Context: "https://schema.org/extensions",
+		Text: chatSafe(text), Title: chatSafe(title), Summary: chatSafe(title)}, "")
 }

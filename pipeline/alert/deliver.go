@@ -77,11 +77,18 @@ func webhookTarget(raw string) string {
 }
 
 func (w *webhook) send(ctx context.Context, rawURL string, rec *Record) error {
+	body := WebhookBody{Type: "MessageCard", Context: "https://schema.org/extensions", Text: chatSafe(rec.Text), Title: chatSafe(rec.Subject), Summary: chatSafe(rec.Subject), Alert: withoutDeliveries(rec)}
+	// Receivers that de-duplicate can key on the id: a retried alert keeps it.
+	return w.post(ctx, rawURL, body, rec.ID)
+}
+
+// post sends body to a webhook; idempotencyKey, when set, names the
+// message for receivers that de-duplicate.
+func (w *webhook) post(ctx context.Context, rawURL string, body WebhookBody, idempotencyKey string) error {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("alert: webhook %s: want an http or https url", webhookTarget(rawURL))
 	}
-	body := WebhookBody{Type: "MessageCard", Context: "https://schema.org/extensions", Text: chatSafe(rec.Text), Title: chatSafe(rec.Subject), Summary: chatSafe(rec.Subject), Alert: withoutDeliveries(rec)}
 	b, err := json.Marshal(body)
 	if err != nil {
 		return fmt.Errorf("alert: encode webhook body: %w", err)
@@ -92,8 +99,9 @@ func (w *webhook) send(ctx context.Context, rawURL string, rec *Record) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Veille-Alerts/1.0")
-	// Receivers that de-duplicate can key on it: a retried alert keeps it.
-	req.Header.Set("Idempotency-Key", rec.ID)
+	if idempotencyKey != "" {
+		req.Header.Set("Idempotency-Key", idempotencyKey)
+	}
 	resp, err := w.client.Do(req)
 	if err != nil {
 		// The url may carry a token: name the host only.

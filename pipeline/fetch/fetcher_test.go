@@ -21,19 +21,7 @@ import (
 	"github.com/veille-project/veille/pipeline/fetch"
 )
 
-// testFetch is a fetch configuration with limits small enough for tests.
-func testFetch(allow ...string) config.Fetch {
-	return config.Fetch{
-		MaxBody:        1 << 20,
-		ConnectTimeout: config.Duration(2 * time.Second),
-		ReadTimeout:    config.Duration(500 * time.Millisecond),
-		TotalTimeout:   config.Duration(1500 * time.Millisecond),
-		MaxRedirects:   3,
-		PerHost:        2,
-		UserAgent:      "VeilleTest/1.0",
-		Allow:          allow,
-	}
-}
+func testFetch(allow ...string) config.Fetch { return fetchtest.Config(allow...) }
 
 // hostOf is the host:port of a test server, for an exact allow-list entry.
 func hostOf(srv *httptest.Server) string { return strings.TrimPrefix(srv.URL, "http://") }

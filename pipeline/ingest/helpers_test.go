@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/veille-project/veille/pipeline/config"
+	"github.com/veille-project/veille/pipeline/fetch/fetchtest"
 )
 
 func hostOf(srv *httptest.Server) string { return strings.TrimPrefix(srv.URL, "http://") }
@@ -24,16 +24,4 @@ func readTestdata(t *testing.T, parts ...string) []byte {
 	return b
 }
 
-// testFetch is a fetch configuration with limits small enough for tests.
-func testFetch(allow ...string) config.Fetch {
-	return config.Fetch{
-		MaxBody:        1 << 20,
-		ConnectTimeout: config.Duration(2 * time.Second),
-		ReadTimeout:    config.Duration(500 * time.Millisecond),
-		TotalTimeout:   config.Duration(1500 * time.Millisecond),
-		MaxRedirects:   3,
-		PerHost:        2,
-		UserAgent:      "VeilleTest/1.0",
-		Allow:          allow,
-	}
-}
+func testFetch(allow ...string) config.Fetch { return fetchtest.Config(allow...) }

@@ -83,6 +83,24 @@ func Open(ctx context.Context, cfg config.Config, name string) (*Runner, error) 
 	}
 }
 
+// OpenAll opens the bus, the store and the matcher: what a command that
+// reads storage and classifies needs. On an error nothing stays open.
+func OpenAll(ctx context.Context, cfg config.Config, name string) (*Runner, error) {
+	r, err := Open(ctx, cfg, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.OpenStore(ctx); err != nil {
+		r.Close()
+		return nil, err
+	}
+	if err := r.OpenMatcher(); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
 // OpenStore opens the configured ClickHouse backend and applies migrations.
 func (r *Runner) OpenStore(ctx context.Context) error {
 	st, err := backend.OpenWith(ctx, r.Config.ClickHouse, r.Config.DataDir,

@@ -11,6 +11,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/veille-project/veille/pipeline/config"
 )
 
 // Hostile serves the misbehaving endpoints of the hostile tests.
@@ -100,4 +102,19 @@ func GzipBytes(t testing.TB, b []byte) []byte {
 	}
 	zw.Close()
 	return buf.Bytes()
+}
+
+// Config is a fetch configuration with limits small enough for tests,
+// allowing the given hosts although they are loopback.
+func Config(allow ...string) config.Fetch {
+	return config.Fetch{
+		MaxBody:        1 << 20,
+		ConnectTimeout: config.Duration(2 * time.Second),
+		ReadTimeout:    config.Duration(500 * time.Millisecond),
+		TotalTimeout:   config.Duration(1500 * time.Millisecond),
+		MaxRedirects:   3,
+		PerHost:        2,
+		UserAgent:      "VeilleTest/1.0",
+		Allow:          allow,
+	}
 }
