@@ -18,7 +18,7 @@ import (
 // Metric is one metric as the code declares it.
 type Metric struct {
 	Name, Kind, Help, File string
-	Labels             []string
+	Labels                 []string
 }
 
 // Metrics reads every prometheus.*Opts literal with a Name in the non-test
