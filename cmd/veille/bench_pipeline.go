@@ -19,6 +19,7 @@ import (
 	"github.com/veille-project/veille/pipeline/run"
 	"github.com/veille-project/veille/storage"
 	"github.com/veille-project/veille/storage/backend"
+	"github.com/veille-project/veille/storage/synth"
 )
 
 func init() { registerBench("pipeline", benchPipeline) }
@@ -74,7 +75,7 @@ func benchPipeline(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	items := run.SyntheticItems(*n, uint64(time.Now().UnixNano()))
+	items := synth.Texts(*n, uint64(time.Now().UnixNano()))
 	var mb float64
 	for _, it := range items {
 		mb += float64(len(it.Text)+len(it.Title)) / 1e6

@@ -77,11 +77,11 @@ func runDemo(ctx context.Context, o demoOptions) (demoResult, error) {
 		}
 		files, from = os.DirFS(o.Dir), o.Dir
 	}
-	written, err := run.LatestDate(files)
+	written, err := demo.LatestDate(files)
 	if err != nil {
 		return res, err
 	}
-	ds := &run.DemoServer{Files: files}
+	ds := &demo.Server{Files: files}
 	if !written.IsZero() && time.Since(written) > time.Hour {
 		ds.Shift = time.Since(written).Truncate(time.Hour)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/veille-project/veille/storage"
 	"github.com/veille-project/veille/storage/backend"
 	"github.com/veille-project/veille/storage/storagetest"
+	"github.com/veille-project/veille/storage/synth"
 )
 
 // TestClusterSurvivesFaults runs the distributed topology on loopback — a
@@ -99,7 +100,7 @@ func TestClusterSurvivesFaults(t *testing.T) {
 	start("store-1", "store")
 	start("store-2", "store")
 
-	items := run.SyntheticItems(n, 7)
+	items := synth.Texts(n, 7)
 	var published atomic.Int64
 	faults := make(chan struct{})
 	go func() {

@@ -13,6 +13,7 @@ import (
 	"github.com/veille-project/veille/pipeline/run"
 	"github.com/veille-project/veille/storage"
 	"github.com/veille-project/veille/storage/backend"
+	"github.com/veille-project/veille/storage/synth"
 )
 
 // TestPoisonMessagesGoToDeadLetters runs classify and store in-process on
@@ -21,7 +22,7 @@ import (
 func TestPoisonMessagesGoToDeadLetters(t *testing.T) {
 	ctx, b, st, m := newStageEnv(t)
 
-	items := run.SyntheticItems(200, 3)
+	items := synth.Texts(200, 3)
 	for i, it := range items {
 		if err := b.PublishItem(ctx, it); err != nil {
 			t.Fatal(err)
@@ -101,7 +102,7 @@ func (s stallOn) Classify(ctx context.Context, d classifiers.Doc) (classifiers.R
 // only the slow one is dead-lettered, after its own time budget.
 func TestSlowItemDelaysNoOther(t *testing.T) {
 	ctx, b, st, m := newStageEnv(t)
-	items := run.SyntheticItems(300, 5)
+	items := synth.Texts(300, 5)
 	slow := items[17].ID
 	for _, it := range items {
 		if err := b.PublishItem(ctx, it); err != nil {

@@ -1,4 +1,4 @@
-package run
+package demo
 
 import (
 	"bytes"
@@ -16,10 +16,10 @@ import (
 	"time"
 )
 
-// DemoServer serves a folder of demo feeds and transcripts on loopback, as
+// Server serves a folder of demo feeds and transcripts on loopback, as
 // a real site would, replacing the placeholder {{BASE}} in every file with
 // its own base URL so feeds can link to their transcripts.
-type DemoServer struct {
+type Server struct {
 	// Files are the demo's files (the embedded demo, or os.DirFS of --dir).
 	Files fs.FS
 	Base  string // set by Start: http://127.0.0.1:PORT
@@ -92,7 +92,7 @@ func LatestDate(files fs.FS) (time.Time, error) {
 const Placeholder = "{{BASE}}"
 
 // Start listens on a free loopback port and serves until ctx ends.
-func (d *DemoServer) Start(ctx context.Context) error {
+func (d *Server) Start(ctx context.Context) error {
 	if _, err := fs.Stat(d.Files, "veille.demo.yaml"); err != nil {
 		return fmt.Errorf("demo: no veille.demo.yaml among the demo files: %w", err)
 	}
@@ -114,7 +114,7 @@ func (d *DemoServer) Start(ctx context.Context) error {
 	return nil
 }
 
-func (d *DemoServer) serve(w http.ResponseWriter, r *http.Request) {
+func (d *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rel := filepath.Clean("/" + r.URL.Path)[1:]
 	if rel == "" || strings.HasPrefix(rel, ".") {
 		http.NotFound(w, r)
@@ -152,4 +152,4 @@ func contentType(name string) string {
 }
 
 // Expand replaces the placeholder in s with the server's base URL.
-func (d *DemoServer) Expand(s string) string { return strings.ReplaceAll(s, Placeholder, d.Base) }
+func (d *Server) Expand(s string) string { return strings.ReplaceAll(s, Placeholder, d.Base) }

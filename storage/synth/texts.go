@@ -1,4 +1,4 @@
-package run
+package synth
 
 import (
 	"fmt"
@@ -31,9 +31,9 @@ var (
 	}
 )
 
-// SyntheticItems returns n generated items, the same for the same seed:
+// Texts returns n generated items, the same for the same seed:
 // about one in three carries a narrative claim, the rest is ordinary news.
-func SyntheticItems(n int, seed uint64) []storage.Item {
+func Texts(n int, seed uint64) []storage.Item {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	out := make([]storage.Item, n)
