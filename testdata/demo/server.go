@@ -64,6 +64,9 @@ func LatestDate(files fs.FS) (time.Time, error) {
 		if err != nil || e.IsDir() {
 			return err
 		}
+		if strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".md") {
+			return nil // the folder's code and notes are not served
+		}
 		b, err := fs.ReadFile(files, path)
 		if err != nil {
 			return err
@@ -116,7 +119,7 @@ func (d *Server) Start(ctx context.Context) error {
 
 func (d *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rel := filepath.Clean("/" + r.URL.Path)[1:]
-	if rel == "" || strings.HasPrefix(rel, ".") {
+	if rel == "" || strings.HasPrefix(rel, ".") || strings.HasSuffix(rel, ".go") {
 		http.NotFound(w, r)
 		return
 	}
