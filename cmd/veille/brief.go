@@ -211,7 +211,7 @@ func runBrief(ctx context.Context, args []string) error {
 	}
 	defer r.Close()
 	m := &briefMaker{r: r, ew: newEarlyWarning(r)}
-	b, html, err := m.make(ctx, briefRequest{From: from, To: to, Mission: *mission, Lang: *lang, Audience: brief.Audience(*audience), By: os.Getenv("USER")})
+	b, html, err := m.make(ctx, briefRequest{From: from, To: to, Mission: *mission, Lang: *lang, Audience: brief.Audience(*audience), By: cliUser()})
 	if err != nil {
 		return err
 	}
@@ -269,4 +269,12 @@ func (p briefPages) PDF(ctx context.Context, html []byte) ([]byte, error) {
 		return nil, web.ErrNoPDF
 	}
 	return pdf, err
+}
+
+// cliUser names who runs a command, for what it records.
+func cliUser() string {
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "command line"
 }

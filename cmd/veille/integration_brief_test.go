@@ -59,6 +59,15 @@ func TestBriefOnTheDemoData(t *testing.T) {
 	if _, err := runDemo(ctx, demoOptions{Data: data, Once: true, Timeout: 2 * time.Minute, Out: devnull}); err != nil {
 		t.Fatal(err)
 	}
+	// From the command line, as an HTML file.
+	outHTML := filepath.Join(t.TempDir(), "brief.html")
+	out := captureStdout(t, func() error {
+		return runBrief(ctx, []string{"--config", writeConfig(t, data), "--from", "9d", "--lang", "fr", "--audience", "internal", "--out", outHTML})
+	})
+	if b, err := os.ReadFile(outHTML); err != nil || !bytes.Contains(b, []byte("Note hebdomadaire")) || !strings.Contains(out, "wrote "+outHTML) {
+		t.Fatalf("veille brief printed %q and wrote %d bytes (%v)", out, len(b), err)
+	}
+
 	cfg := config.Default()
 	cfg.DataDir = data
 	cfg.Briefs.SensitiveSources = []string{"Kivu Watch"}
@@ -151,7 +160,7 @@ func TestBriefOnTheDemoData(t *testing.T) {
 		}
 	}
 	// The command printed for the total gives the total.
-	out := captureStdout(t, func() error {
+	out = captureStdout(t, func() error {
 		return runQuery(ctx, []string{"trends", "--config", writeConfig(t, data), "--since", from.Format(time.RFC3339), "--until", to.Format(time.RFC3339), "--by", "", "--format", "csv"})
 	})
 	if !strings.Contains(out, "\n"+strconv.Itoa(h.Flags)+"\n") && !strings.HasSuffix(strings.TrimSpace(out), strconv.Itoa(h.Flags)) {
@@ -260,8 +269,8 @@ func TestBriefOnTheDemoData(t *testing.T) {
 	}
 	// The scheduled brief has the parameters of the French partner one made
 	// above: it replaced it under the same id.
-	if !found || len(kept) != 4 {
-		t.Errorf("kept briefs %+v: want four, the French partner one made by the schedule", kept)
+	if !found || len(kept) != 5 {
+		t.Errorf("kept briefs %+v: want five (one from the command line), the French partner one made by the schedule", kept)
 	}
 }
 
