@@ -25,6 +25,7 @@ import (
 	"github.com/veille-project/veille/pipeline/config"
 	"github.com/veille-project/veille/pipeline/run"
 	"github.com/veille-project/veille/storage"
+	"github.com/veille-project/veille/web"
 )
 
 // trendTotal is the one number of a trends query without dimensions, or
@@ -236,6 +237,26 @@ func TestBriefOnTheDemoData(t *testing.T) {
 		t.Error("the PDF has no title")
 	}
 
+	// From the web app's API, as an analyst.
+	app, err := webHandler(r, &run.Ops{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	_, analyst, err := web.CreateUser(ctx, r.Store, "brief-analyst", storage.RoleAnalyst, "en", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	made := apiPost(t, srv.URL+"/api/v1/briefs", analyst, map[string]any{"days": 3, "lang": "en", "audience": "partner", "mission": "MONUSCO"}, http.StatusCreated)
+	var madeResp struct{ ID string }
+	if err := json.Unmarshal(made, &madeResp); err != nil || madeResp.ID == "" {
+		t.Fatalf("API brief answered %s", made)
+	}
+	if kept, err := r.Store.Brief(ctx, madeResp.ID); err != nil || kept.Mission != "MONUSCO" || kept.Audience != "partner" || kept.MadeBy != "brief-analyst" {
+		t.Errorf("brief made through the API kept as %+v (%v)", kept, err)
+	}
+
 	// A scheduled brief: kept, and its link posted to the webhook.
 	var mu sync.Mutex
 	var posted []alert.WebhookBody
@@ -269,8 +290,8 @@ func TestBriefOnTheDemoData(t *testing.T) {
 	}
 	// The scheduled brief has the parameters of the French partner one made
 	// above: it replaced it under the same id.
-	if !found || len(kept) != 5 {
-		t.Errorf("kept briefs %+v: want five (one from the command line), the French partner one made by the schedule", kept)
+	if !found || len(kept) != 6 {
+		t.Errorf("kept briefs %+v: want six (one from the command line, one from the API), the French partner one made by the schedule", kept)
 	}
 }
 
