@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/veille-project/veille/pipeline/ingest"
 	"github.com/veille-project/veille/pipeline/parse"
 	"github.com/veille-project/veille/pipeline/parse/exports"
+	"github.com/veille-project/veille/pipeline/parse/telegram"
 )
 
 func init() {
@@ -100,6 +102,17 @@ func checkSource(ctx context.Context, f *fetch.Fetcher, src config.Source, expor
 	}
 	var body []byte
 	var hint string
+	if _, channel, err := telegram.ParsePreviewURL(src.URL); isURL && err == nil && (src.Kind == "" || src.Kind == "telegram") {
+		resp, err := f.Get(ctx, src.URL)
+		if err != nil {
+			return "error " + err.Error()
+		}
+		page, err := telegram.ParsePage(bytes.NewReader(resp.Body), channel)
+		if err != nil {
+			return "error " + oneLineErr(err)
+		}
+		return fmt.Sprintf("ok %d items telegram (channel %s)", len(page.Posts), channel)
+	}
 	if isURL {
 		resp, err := f.Get(ctx, src.URL)
 		if err != nil {
