@@ -65,6 +65,9 @@ type SourceStatus struct {
 	Capped string `json:"capped,omitempty"`
 	// Warnings are what the last parse of the feed had to repair or guess.
 	Warnings []string `json:"warnings,omitempty"`
+	// Fixed: not polled, so not paused from the page (a tipline channel,
+	// turned on in the configuration).
+	Fixed bool `json:"fixed,omitempty"`
 }
 
 // Sources lists the configured sources and their health.

@@ -313,6 +313,14 @@ func (s sourceList) List(ctx context.Context) ([]web.SourceStatus, error) {
 			ItemsLastDay: int64(h.ItemsLastDay), Failures: h.ConsecutiveFailures,
 		})
 	}
+	// Tipline channels: what the bots answered, as the health bucket has it.
+	for _, h := range hs {
+		if h.Kind == "tipline" {
+			out = append(out, web.SourceStatus{Name: h.Source, URL: h.URL, Kind: h.Kind, Fixed: true,
+				LastSuccess: h.LastSuccess, LastError: h.LastError, LastErrorAt: h.LastErrorAt,
+				ItemsLastDay: int64(h.ItemsLastDay), Failures: h.ConsecutiveFailures})
+		}
+	}
 	return out, nil
 }
 

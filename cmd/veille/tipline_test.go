@@ -129,4 +129,19 @@ func TestTiplineEndToEnd(t *testing.T) {
 	if !flagged["tipline-telegram"] || !flagged["tipline-whatsapp"] {
 		t.Errorf("flags of tips by source %v, want both tiplines", flagged)
 	}
+
+	// The Sources page lists both channels with what they answered.
+	list, err := sourceList{r}.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, s := range list {
+		if s.Kind == "tipline" && s.Fixed && !s.LastSuccess.IsZero() {
+			got[s.Name] = s.ItemsLastDay
+		}
+	}
+	if got["tipline-telegram"] != 2 || got["tipline-whatsapp"] != 1 {
+		t.Errorf("tipline channels on the Sources page: %v, want telegram 2 and whatsapp 1 tips in 24 h", got)
+	}
 }

@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,16 +12,74 @@ import (
 
 	"github.com/veille-project/veille/classifiers"
 	"github.com/veille-project/veille/domain"
+	"github.com/veille-project/veille/pipeline/bus"
+	"github.com/veille-project/veille/pipeline/ingest"
 	"github.com/veille-project/veille/pipeline/parse"
 	"github.com/veille-project/veille/pipeline/tipline"
 )
 
-// tiplines holds the runner's tipline adapters, built once.
+// tiplines holds the runner's tipline adapters, built once, and the
+// health of each channel.
 type tiplines struct {
 	once     sync.Once
 	adapters []tipline.Adapter
 	hooks    map[string]http.Handler
 	err      error
+
+	mu     sync.Mutex
+	health map[string]*tipHealth
+}
+
+// tipHealth is what the Sources page shows of a tipline channel.
+type tipHealth struct {
+	h    ingest.SourceHealth
+	last []time.Time // tips of the last 24 h
+}
+
+// recordTip keeps a channel's health and writes it to the health bucket,
+// where the Sources page reads it: when the last tip was answered, how
+// many came in 24 h, the last failure (never a text or a sender).
+func (r *Runner) recordTip(ctx context.Context, channel string, failure error) {
+	src := "tipline-" + channel
+	now := time.Now().UTC()
+	r.tip.mu.Lock()
+	if r.tip.health == nil {
+		r.tip.health = map[string]*tipHealth{}
+	}
+	th := r.tip.health[src]
+	if th == nil {
+		th = &tipHealth{h: ingest.SourceHealth{Source: src, Kind: "tipline", URL: channel + " bot"}}
+		r.tip.health[src] = th
+	}
+	th.h.LastPoll = now
+	if failure != nil {
+		th.h.LastError, th.h.LastErrorAt = failure.Error(), now
+		th.h.ConsecutiveFailures++
+	} else {
+		th.h.LastSuccess, th.h.ConsecutiveFailures = now, 0
+		th.h.ItemsTotal++
+		th.last = append(th.last, now)
+	}
+	cut := now.Add(-24 * time.Hour)
+	for len(th.last) > 0 && th.last[0].Before(cut) {
+		th.last = th.last[1:]
+	}
+	th.h.ItemsLastDay = len(th.last)
+	h := th.h
+	r.tip.mu.Unlock()
+	if r.Bus == nil {
+		return
+	}
+	kv, err := r.Bus.JS.KeyValue(ctx, bus.KVHealth)
+	if err == nil {
+		var b []byte
+		if b, err = json.Marshal(h); err == nil {
+			_, err = kv.Put(context.WithoutCancel(ctx), bus.SourceKey(src), b)
+		}
+	}
+	if err != nil {
+		r.Log.Warn("record tipline health", "channel", channel, "err", err)
+	}
 }
 
 // Tiplines builds the tipline adapters the configuration turns on (a
@@ -118,14 +177,18 @@ func (r *Runner) AnswerTip(ctx context.Context, tip tipline.Tip) (string, error)
 	it := TipItem(tip, r.Config.Tipline.Mission, time.Now().UTC())
 	res, err := r.Classifier.Classify(ctx, DocOf(it))
 	if err != nil {
-		return "", fmt.Errorf("tipline: classify: %w", err)
+		err = fmt.Errorf("tipline: classify: %w", err)
+		r.recordTip(ctx, tip.Channel, err)
+		return "", err
 	}
 	if it.Lang == "" {
 		it.Lang = res.Lang
 	}
 	if err := r.Bus.PublishItem(ctx, it); err != nil {
+		r.recordTip(ctx, tip.Channel, err)
 		return "", err
 	}
+	r.recordTip(ctx, tip.Channel, nil)
 	return tipReply(r, res, it.Lang), nil
 }
 
