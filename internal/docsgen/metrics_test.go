@@ -43,3 +43,35 @@ func TestMetricsReferenceMatchesTheCode(t *testing.T) {
 		t.Errorf("docs/metrics.md differs from the metrics in the code: run go test ./internal/docsgen/ -update")
 	}
 }
+
+// TestConfigReferenceMatchesTheCode: docs/config.md is what the code
+// declares, key for key, with its variable and default.
+func TestConfigReferenceMatchesTheCode(t *testing.T) {
+	root := testenv.Root(t)
+	keys, err := docsgen.ConfigKeys(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) < 40 {
+		t.Fatalf("found %d keys: the scan is broken", len(keys))
+	}
+	for _, k := range keys {
+		if k.Meaning == "" {
+			t.Errorf("key %s has no doc comment in pipeline/config/config.go", k.Key)
+		}
+	}
+	want := docsgen.ConfigDoc(keys)
+	path := filepath.Join(root, "docs", "config.md")
+	if *update {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Errorf("docs/config.md differs from pipeline/config: run go test ./internal/docsgen/ -update")
+	}
+}

@@ -18,7 +18,8 @@ import (
 
 // Config is the whole of veille.yaml.
 type Config struct {
-	// DataDir holds the embedded NATS and chDB data (default ./data).
+	// DataDir holds the embedded NATS and chDB data (default ./data in a
+	// checkout of Veille, else $XDG_DATA_HOME/veille).
 	DataDir string `yaml:"data_dir"`
 	// NATS is "embedded" or a NATS URL list (nats://h1:4222,nats://h2:4222).
 	NATS string `yaml:"nats"`
@@ -39,6 +40,7 @@ type Config struct {
 	// Metrics is where the serve process answers /metrics.
 	Metrics Metrics `yaml:"metrics"`
 
+	// Sources are the feeds, channels and folders polled (see docs/ingest.md).
 	Sources []Source `yaml:"sources"`
 	Fetch   Fetch    `yaml:"fetch"`
 	Store   Store    `yaml:"store"`
@@ -95,6 +97,7 @@ type Tipline struct {
 
 // TiplineTelegram is a Telegram bot (Bot API). Empty Token: off.
 type TiplineTelegram struct {
+	// Token is the bot's token from @BotFather; empty turns the bot off.
 	Token string `yaml:"token"`
 	// Mode is "polling" (default) or "webhook".
 	Mode string `yaml:"mode"`
@@ -109,9 +112,13 @@ type TiplineTelegram struct {
 
 // TiplineWhatsApp is a WhatsApp Cloud API number. Empty AccessToken: off.
 type TiplineWhatsApp struct {
-	AccessToken   string `yaml:"access_token"`
-	AppSecret     string `yaml:"app_secret"`
-	VerifyToken   string `yaml:"verify_token"`
+	// AccessToken calls the Cloud API; empty turns the number off.
+	AccessToken string `yaml:"access_token"`
+	// AppSecret checks the signature of every webhook notification.
+	AppSecret string `yaml:"app_secret"`
+	// VerifyToken is answered in Meta's webhook verification request.
+	VerifyToken string `yaml:"verify_token"`
+	// PhoneNumberID is the business number replies are sent from.
 	PhoneNumberID string `yaml:"phone_number_id"`
 	// GraphBase is the Graph API server (default the public one).
 	GraphBase string `yaml:"graph_base"`
@@ -179,28 +186,39 @@ type Source struct {
 
 // Fetch holds the fetcher's limits and its private-address allow-list.
 type Fetch struct {
-	MaxBody        int64    `yaml:"max_body"`
+	// MaxBody bounds a response body, in bytes (after decompression).
+	MaxBody int64 `yaml:"max_body"`
+	// ConnectTimeout bounds a connection.
 	ConnectTimeout Duration `yaml:"connect_timeout"`
-	ReadTimeout    Duration `yaml:"read_timeout"`
-	TotalTimeout   Duration `yaml:"total_timeout"`
-	MaxRedirects   int      `yaml:"max_redirects"`
-	PerHost        int      `yaml:"per_host"`
-	UserAgent      string   `yaml:"user_agent"`
+	// ReadTimeout bounds the wait for the next bytes of a body.
+	ReadTimeout Duration `yaml:"read_timeout"`
+	// TotalTimeout bounds a whole fetch, redirects included.
+	TotalTimeout Duration `yaml:"total_timeout"`
+	// MaxRedirects is how many redirects a fetch follows.
+	MaxRedirects int `yaml:"max_redirects"`
+	// PerHost is how many requests run at once against one host.
+	PerHost int `yaml:"per_host"`
+	// UserAgent is sent with every request.
+	UserAgent string `yaml:"user_agent"`
 	// Allow lists CIDRs or hosts the fetcher may reach although private.
 	Allow []string `yaml:"allow"`
 }
 
 // Store holds the store stage's batching.
 type Store struct {
-	BatchSize int      `yaml:"batch_size"`
+	// BatchSize is how many messages the store stage inserts at once.
+	BatchSize int `yaml:"batch_size"`
+	// BatchWait is how long it waits to fill a batch.
 	BatchWait Duration `yaml:"batch_wait"`
 }
 
 // Alerts holds alert rules and delivery settings.
 type Alerts struct {
+	// Rules say when to alert (see docs/early-warning.md).
 	Rules []AlertRule `yaml:"rules"`
 	SMTP  string      `yaml:"smtp"` // smtp://user@host:port
-	From  string      `yaml:"from"`
+	// From is the sender of alert and brief e-mails (default veille@<smtp host>).
+	From string `yaml:"from"`
 	// Interval is how often rules are evaluated (default 5m).
 	Interval Duration `yaml:"interval"`
 	// BaseURL is the web app's public URL, for review-queue links.
