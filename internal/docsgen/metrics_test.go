@@ -28,8 +28,13 @@ func TestMetricsReferenceMatchesTheCode(t *testing.T) {
 			t.Errorf("metric %s has no help text", m.Name)
 		}
 	}
-	want := docsgen.MetricsDoc(ms)
-	path := filepath.Join(root, "docs", "metrics.md")
+	matchesGenerated(t, filepath.Join(root, "docs", "metrics.md"), docsgen.MetricsDoc(ms))
+}
+
+// matchesGenerated fails when the page at path is not want; -update
+// writes want there first.
+func matchesGenerated(t *testing.T, path, want string) {
+	t.Helper()
 	if *update {
 		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
 			t.Fatal(err)
@@ -40,7 +45,7 @@ func TestMetricsReferenceMatchesTheCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(got) != want {
-		t.Errorf("docs/metrics.md differs from the metrics in the code: run go test ./internal/docsgen/ -update")
+		t.Errorf("%s differs from the code: run go test ./internal/docsgen/ -update", filepath.Base(path))
 	}
 }
 
@@ -60,18 +65,5 @@ func TestConfigReferenceMatchesTheCode(t *testing.T) {
 			t.Errorf("key %s has no doc comment in pipeline/config/config.go", k.Key)
 		}
 	}
-	want := docsgen.ConfigDoc(keys)
-	path := filepath.Join(root, "docs", "config.md")
-	if *update {
-		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != want {
-		t.Errorf("docs/config.md differs from pipeline/config: run go test ./internal/docsgen/ -update")
-	}
+	matchesGenerated(t, filepath.Join(root, "docs", "config.md"), docsgen.ConfigDoc(keys))
 }
