@@ -269,7 +269,7 @@ func TestBriefOnTheDemoData(t *testing.T) {
 		mu.Unlock()
 	}))
 	defer hook.Close()
-	courier, err := alert.NewCourier(r.Config)
+	courier, err := alert.NewCourier(r.Config, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

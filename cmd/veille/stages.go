@@ -136,7 +136,7 @@ func serveStages(ctx context.Context, r *run.Runner, set stageSet, f stageFlags)
 		if err != nil {
 			return fmt.Errorf("brief schedules: %w", err)
 		}
-		courier, err := alert.NewCourier(r.Config)
+		courier, err := alert.NewCourier(r.Config, nil)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package alert
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -27,14 +28,15 @@ type Courier struct {
 }
 
 // NewCourier builds a courier from veille.yaml; e-mail needs alerts.smtp.
-func NewCourier(cfg config.Config) (*Courier, error) {
+// tlsConf verifies the SMTP server (nil: the system's roots).
+func NewCourier(cfg config.Config, tlsConf *tls.Config) (*Courier, error) {
 	g, err := newGuard(cfg.Fetch.Allow)
 	if err != nil {
 		return nil, err
 	}
 	c := &Courier{hook: newWebhook(g, 20*time.Second)}
 	if cfg.Alerts.SMTP != "" {
-		if c.mail, err = newMailer(cfg.Alerts.SMTP, os.Getenv("VEILLE_SMTP_PASSWORD"), cfg.Alerts.From, nil, 20*time.Second); err != nil {
+		if c.mail, err = newMailer(cfg.Alerts.SMTP, os.Getenv("VEILLE_SMTP_PASSWORD"), cfg.Alerts.From, tlsConf, 20*time.Second); err != nil {
 			return nil, err
 		}
 	}

@@ -8,10 +8,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"math/big"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
@@ -244,5 +246,60 @@ func TestEmailRefusesUntrustedCertificate(t *testing.T) {
 	logged, _ := eng.Log().Get(ctx, recs[0].ID)
 	if d := deliveryOf(logged, alert.ChannelEmail); d.Status != alert.StatusFailed || !strings.Contains(d.LastError, "starttls") {
 		t.Errorf("email delivery %+v, want failed at starttls", d)
+	}
+}
+
+// TestCourierEmailsWithAttachment: a brief goes out over STARTTLS as a
+// multipart message, its text readable and the HTML attached whole.
+func TestCourierEmailsWithAttachment(t *testing.T) {
+	ctx := testCtx(t)
+	cert, pool := selfSigned(t)
+	srv := startSMTP(t, cert)
+	cfg := config.Default()
+	cfg.Alerts.SMTP = "smtp://" + srv.ln.Addr().String()
+	cfg.Alerts.From = "veille@mission.example.org"
+	c, err := alert.NewCourier(cfg, &tls.Config{RootCAs: pool, ServerName: "smtp.test", MinVersion: tls.VersionTLS12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := "<!DOCTYPE html><title>Note</title><p>" + strings.Repeat("Évolution des narratifs — ", 40) + "</p>"
+	err = c.Email(ctx, []string{"head-of-mission@mission.example.org"}, "[Veille] Note hebdomadaire", "La note de la semaine est jointe.",
+		alert.Attachment{Name: "brief-monusco.html", ContentType: "text/html; charset=utf-8", Data: []byte(html)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mails := srv.received()
+	if len(mails) != 1 || !mails[0].overTLS {
+		t.Fatalf("received %d messages (TLS %v), want 1 over TLS", len(mails), len(mails) == 1 && mails[0].overTLS)
+	}
+	msg, err := mail.ReadMessage(strings.NewReader(mails[0].data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	var text, attached, name string
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(p)
+		// The reader decodes a quoted-printable part itself.
+		if p.Header.Get("Content-Transfer-Encoding") == "base64" {
+			d, _ := base64.StdEncoding.DecodeString(strings.ReplaceAll(string(b), "\r\n", ""))
+			attached, name = string(d), p.FileName()
+		} else {
+			text = string(b)
+		}
+	}
+	if !strings.Contains(text, "La note de la semaine est jointe.") || attached != html || name != "brief-monusco.html" {
+		t.Errorf("text %q, attachment %q of %d bytes, want the text and the %d-byte HTML", text, name, len(attached), len(html))
 	}
 }
