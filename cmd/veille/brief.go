@@ -9,12 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/veille-project/veille/classifiers/emerging"
 	"github.com/veille-project/veille/pipeline/alert"
 	"github.com/veille-project/veille/pipeline/brief"
+	"github.com/veille-project/veille/pipeline/bus"
 	"github.com/veille-project/veille/pipeline/config"
 	"github.com/veille-project/veille/pipeline/models"
 	"github.com/veille-project/veille/pipeline/run"
@@ -75,6 +77,7 @@ func (m *briefMaker) make(ctx context.Context, req briefRequest) (brief.Brief, [
 				o.Alerts = append(o.Alerts, brief.AlertRow{Fired: a.At, Rule: a.Rule, Narrative: a.Narrative, Summary: a.Subject})
 			}
 		}
+		o.Changes = append(o.Changes, catalogChanges(ctx, r, req)...)
 		if reg, err := models.Open(ctx, r.Bus); err == nil {
 			list, err := reg.List(ctx)
 			if err != nil {
@@ -125,6 +128,34 @@ func briefTitle(b brief.Brief) string {
 		m = "all missions"
 	}
 	return fmt.Sprintf("%s brief, %s, %s to %s", b.Audience, m, b.From.Format(time.DateOnly), b.To.Format(time.DateOnly))
+}
+
+// catalogChanges names the narratives promoted into the catalog (the bus's
+// catalog bucket) during the period.
+func catalogChanges(ctx context.Context, r *run.Runner, req briefRequest) []string {
+	kv, err := r.Bus.JS.KeyValue(ctx, bus.KVCatalog)
+	if err != nil {
+		return nil
+	}
+	keys, err := kv.Keys(ctx)
+	if err != nil {
+		return nil
+	}
+	sort.Strings(keys)
+	var out []string
+	for _, k := range keys {
+		e, err := kv.Get(ctx, k)
+		if err != nil || e.Created().Before(req.From) || !e.Created().Before(req.To) {
+			continue
+		}
+		title := r.Matcher.Catalog().Title(k, req.Lang)
+		if req.Lang == "fr" {
+			out = append(out, fmt.Sprintf("Narratif « %s » (%s) ajouté au catalogue le %s", title, k, e.Created().UTC().Format("02/01/2006")))
+		} else {
+			out = append(out, fmt.Sprintf("Narrative “%s” (%s) added to the catalog on %s", title, k, e.Created().UTC().Format(time.DateOnly)))
+		}
+	}
+	return out
 }
 
 func modelChange(lang string, p models.Promotion) string {

@@ -103,6 +103,15 @@ func TestBriefOnTheDemoData(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A narrative promoted during the period is a change of the catalog.
+	entry, err := os.ReadFile(filepath.Join(testenv.Root(t), "testdata", "catalog-example", "fuel-hoarding.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.PutCatalogEntry(ctx, r.Bus, "fuel-hoarding", entry); err != nil {
+		t.Fatal(err)
+	}
+
 	m := &briefMaker{r: r, ew: newEarlyWarning(r)}
 	htmls := map[string][]byte{}
 	var internal, partner brief.Brief
@@ -154,6 +163,9 @@ func TestBriefOnTheDemoData(t *testing.T) {
 	}
 	if partner.Headline.Flags != confirmed {
 		t.Errorf("partner brief counts %d flags, %d were confirmed", partner.Headline.Flags, confirmed)
+	}
+	if !strings.Contains(strings.Join(internal.Changes, "\n"), "fuel-hoarding") || len(partner.Changes) != 0 {
+		t.Errorf("changes %q (partner %q): want the promoted narrative, internal only", internal.Changes, partner.Changes)
 	}
 	for _, fig := range internal.Appendix {
 		if !strings.HasPrefix(fig.Query, "veille query ") {
