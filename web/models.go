@@ -22,6 +22,9 @@ type ModelEntry struct {
 	Stored  time.Time    `json:"stored,omitzero"`
 	Items   int          `json:"items"`
 	Report  *gate.Report `json:"report,omitempty"`
+	// Blind are the version's own figures on the blind split (for the
+	// active model; a candidate's are in its report).
+	Blind *gate.Figures `json:"blind,omitempty"`
 	// Changes are the promotions and rollbacks that made it active,
 	// newest first.
 	Changes []ModelChange `json:"changes,omitempty"`

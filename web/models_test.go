@@ -28,7 +28,7 @@ func newMemModels() *memModels {
 	return &memModels{
 		active: "m-builtin",
 		list: []web.ModelEntry{
-			{Version: "m-builtin", BuiltIn: true, Items: 8000},
+			{Version: "m-builtin", BuiltIn: true, Items: 8000, Blind: &gate.Figures{Precision: 0.951, Recall: 0.907, F1: 0.929, Stance: 0.972, FPRate: 0.034}},
 			{Version: "m-good", Items: 8100, Report: &gate.Report{Passed: true, Sets: []gate.SetReport{{Name: "blind", Active: gate.Figures{F1: 0.9}, Candidate: gate.Figures{F1: 0.91}}}}},
 			{Version: "m-bad", Items: 8100, Report: &gate.Report{Passed: false, Reasons: []string{"blind: narrative arms-rebels F1 0.900 → 0.500"}}},
 		},
@@ -95,7 +95,7 @@ func TestModelsPage(t *testing.T) {
 	e := newEnv(t, func(o *web.Options) { o.Models = m })
 	c, csrf := e.login(storage.RoleAdmin)
 	_, page := e.get(c, "/models")
-	for _, want := range []string{"m-builtin", "m-good", "m-bad", "narrative arms-rebels F1 0.900 → 0.500", `action="/models/m-good/promote"`} {
+	for _, want := range []string{"m-builtin", "m-good", "m-bad", "narrative arms-rebels F1 0.900 → 0.500", `action="/models/m-good/promote"`, "F1 0.929"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("models page lacks %q", want)
 		}

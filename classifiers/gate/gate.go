@@ -202,6 +202,15 @@ func writeDeltas(w io.Writer, what string, ds []Delta, movedOnly bool) {
 	}
 }
 
+// Measure scores one classifier on a labelled set.
+func Measure(ctx context.Context, c classifiers.Classifier, items []eval.Item) (Figures, error) {
+	rep, err := eval.Run(ctx, c, items, nil)
+	if err != nil {
+		return Figures{}, fmt.Errorf("gate: measure: %w", err)
+	}
+	return figures(rep.Overall), nil
+}
+
 func figures(s *eval.Scores) Figures {
 	return Figures{Items: s.Items, Precision: s.Precision, Recall: s.Recall, F1: s.F1, Stance: s.StanceAcc, FPRate: s.FPRate}
 }

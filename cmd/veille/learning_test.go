@@ -227,6 +227,17 @@ func TestLearningLoop(t *testing.T) {
 	// An admin promotes it through the API; the running worker follows.
 	apiPost(t, srv.URL+"/api/v1/models/"+cand.Version+"/promote", admin, nil, http.StatusOK)
 	waitModel(t, r, cand.Version)
+	var listed struct{ Models []web.ModelEntry }
+	apiGet(t, srv.URL+"/api/v1/models", admin, &listed)
+	activeListed := false
+	for _, e := range listed.Models {
+		if e.Active {
+			activeListed = e.Version == cand.Version && e.Blind != nil && e.Blind.F1 > 0.5 && e.Report != nil
+		}
+	}
+	if !activeListed {
+		t.Errorf("the models API does not show %s active with its blind figures and report: %+v", cand.Version, listed.Models)
+	}
 	fresh := domain.Item{ID: "learn-after", ContentHash: "learn-after", Source: "radio-test", Kind: "article", Lang: "fr", Mission: "MONUSCO",
 		Text: "Les casques bleus livrent des armes aux rebelles la nuit, disent les habitants de Beni.", Published: pub, Fetched: pub}
 	if err := r.Bus.PublishItem(ctx, fresh); err != nil {

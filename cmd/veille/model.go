@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/veille-project/veille/classifiers/blind"
 	"github.com/veille-project/veille/classifiers/gate"
 	"github.com/veille-project/veille/classifiers/learn"
 	"github.com/veille-project/veille/classifiers/train"
@@ -150,6 +151,38 @@ func runModel(ctx context.Context, args []string) error {
 type modelAdmin struct {
 	reg *models.Registry
 	*webTraining
+	blind *blindFigures
+}
+
+// blindFigures measures model versions on the blind split, once each.
+type blindFigures struct {
+	mu   sync.Mutex
+	seen map[string]gate.Figures
+}
+
+func (b *blindFigures) of(ctx context.Context, r *run.Runner, reg *models.Registry, version string) (*gate.Figures, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if f, ok := b.seen[version]; ok {
+		return &f, nil
+	}
+	m, err := reg.Model(ctx, version)
+	if err != nil {
+		return nil, err
+	}
+	items, err := blind.Load()
+	if err != nil {
+		return nil, err
+	}
+	f, err := gate.Measure(ctx, learn.New(r.Matcher, m), items)
+	if err != nil {
+		return nil, err
+	}
+	if b.seen == nil {
+		b.seen = map[string]gate.Figures{}
+	}
+	b.seen[version] = f
+	return &f, nil
 }
 
 func (m modelAdmin) List(ctx context.Context) ([]web.ModelEntry, error) {
@@ -160,6 +193,11 @@ func (m modelAdmin) List(ctx context.Context) ([]web.ModelEntry, error) {
 	out := make([]web.ModelEntry, 0, len(list))
 	for _, e := range list {
 		we := web.ModelEntry{Version: e.Version, Active: e.Active, BuiltIn: e.BuiltIn, Stored: e.Stored, Items: e.Items, Report: e.Report}
+		if e.Active && m.blind != nil {
+			if we.Blind, err = m.blind.of(ctx, m.r, m.reg, e.Version); err != nil {
+				return nil, err
+			}
+		}
 		for _, p := range e.Promoted {
 			we.Changes = append(we.Changes, web.ModelChange{Action: p.Action, By: p.By, At: p.At})
 		}

@@ -248,7 +248,7 @@ func webHandler(r *run.Runner, o *run.Ops) (http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		opt.Models = modelAdmin{reg, &webTraining{r: r, reg: reg}}
+		opt.Models = modelAdmin{reg: reg, webTraining: &webTraining{r: r, reg: reg}, blind: &blindFigures{}}
 	}
 	proxies, err := web.ParseProxies(r.Config.Web.TrustedProxies)
 	if err != nil {
