@@ -366,3 +366,47 @@ func TestBrowserNarrowScreens(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserAdminPromotesModelAnalystWritesBrief: in Chromium, an admin
+// promotes the candidate the gate passed from the Models page and sees it
+// active; an analyst writes a partner brief from the Briefs page and reads
+// it.
+func TestBrowserAdminPromotesModelAnalystWritesBrief(t *testing.T) {
+	b := newBrowser(t, 1000, 900)
+	b.login(storage.RoleAdmin)
+	b.do(chromedp.Navigate(b.srv.URL+"/models"), chromedp.WaitVisible(chromedp.ID("versions")))
+	if got := b.text("#active"); !strings.Contains(got, "m-builtin") {
+		t.Fatalf("active model section reads %q", got)
+	}
+	b.do(
+		chromedp.Click(chromedp.CSS(`form[action="/models/m-good/promote"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("p.ok")),
+	)
+	if got := b.text("#active"); !strings.Contains(got, "m-good") {
+		t.Fatalf("after promotion the active model reads %q, want m-good", got)
+	}
+	b.shot("models")
+	b.do(chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("signin")))
+
+	b.login(storage.RoleAnalyst)
+	b.do(
+		chromedp.Navigate(b.srv.URL+"/briefs"),
+		chromedp.WaitVisible(chromedp.ID("brief-form")),
+		chromedp.SetValue(chromedp.CSS(`#brief-form select[name="audience"]`), "partner"),
+		chromedp.Click(chromedp.CSS(`#brief-form button[type="submit"]`)),
+	)
+	for deadline := time.Now().Add(10 * time.Second); eval[string](b, "location.pathname") == "/briefs"; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the form did not lead to the written brief")
+		}
+	}
+	b.do(chromedp.WaitVisible(chromedp.CSS("p")))
+	if got := eval[string](b, "document.body.innerText"); !strings.Contains(got, "BRIEF-BODY") {
+		t.Fatalf("the written brief reads %q", got)
+	}
+	b.do(chromedp.Navigate(b.srv.URL+"/briefs"), chromedp.WaitVisible(chromedp.ID("briefs")))
+	if got := b.text("#briefs"); !strings.Contains(got, "partner") {
+		t.Fatalf("the briefs list reads %q", got)
+	}
+	b.shot("briefs")
+}
