@@ -305,6 +305,21 @@ func TestLearningLoop(t *testing.T) {
 	if v, _ := reg.Active(ctx); v != first.Version() {
 		t.Fatalf("active %s after rollback, want %s", v, first.Version())
 	}
+
+	// The same from the command line.
+	cli := func(args ...string) string {
+		return captureStdout(t, func() error { return runModel(ctx, append(args, "--config", cfgPath, "--by", "ops")) })
+	}
+	if out := cli("list"); !strings.Contains(out, cand.Version) || !strings.Contains(out, "passed") {
+		t.Errorf("veille model list printed:\n%s", out)
+	}
+	if out := cli("show", cand.Version); !strings.Contains(out, "PASSED") || !strings.Contains(out, "reviews-held-back") {
+		t.Errorf("veille model show printed:\n%s", out)
+	}
+	cli("promote", cand.Version)
+	waitModel(t, r, cand.Version)
+	cli("rollback")
+	waitModel(t, r, first.Version())
 }
 
 func writeJSONL(t *testing.T, path string, items []eval.Item) {

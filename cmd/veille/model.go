@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -59,7 +60,8 @@ func runModel(ctx context.Context, args []string) error {
 	asJSON := fs.Bool("json", false, "print JSON")
 	by := fs.String("by", os.Getenv("USER"), "who promotes or rolls back, for the audit log")
 	force := fs.Bool("force", false, "promote without the gate (an emergency; recorded as a forced promotion)")
-	if err := fs.Parse(rest); err != nil {
+	pos, err := parseInterspersed(fs, rest)
+	if err != nil {
 		return err
 	}
 	r, reg, err := openModels(ctx, *cfgPath, isSet(fs, "config"))
@@ -101,10 +103,10 @@ func runModel(ctx context.Context, args []string) error {
 		}
 		return tw.Flush()
 	case "show":
-		if fs.NArg() != 1 {
+		if len(pos) != 1 {
 			return usage
 		}
-		v := fs.Arg(0)
+		v := pos[0]
 		if _, err := reg.Model(ctx, v); err != nil {
 			return err
 		}
@@ -122,18 +124,18 @@ func runModel(ctx context.Context, args []string) error {
 		rep.Write(os.Stdout)
 		return nil
 	case "promote":
-		if fs.NArg() != 1 {
+		if len(pos) != 1 {
 			return usage
 		}
 		promote := reg.Promote
 		if *force {
 			promote = reg.ForcePromote
 		}
-		if err := promote(ctx, fs.Arg(0), *by); err != nil {
+		if err := promote(ctx, pos[0], *by); err != nil {
 			return err
 		}
-		slog.Info("model promoted", "model", fs.Arg(0), "by", *by, "forced", *force)
-		fmt.Printf("%s is now the active model; running classify workers swap it in within seconds\n", fs.Arg(0))
+		slog.Info("model promoted", "model", pos[0], "by", *by, "forced", *force)
+		fmt.Printf("%s is now the active model; running classify workers swap it in within seconds\n", pos[0])
 		return nil
 	case "rollback":
 		v, err := reg.Rollback(ctx, *by)
@@ -306,4 +308,21 @@ func (t *webTraining) Training() web.TrainingStatus {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.status
+}
+
+// parseInterspersed parses flags wherever they stand among the arguments
+// ("show VERSION --json" as well as "show --json VERSION") and returns
+// the other arguments in order.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
