@@ -238,6 +238,18 @@ func serveStagesWith(ctx context.Context, r *run.Runner, p *ingest.Poller, ln ne
 			r.Log.Error("demo ingest stopped", "err", err)
 		}
 	}()
+	// Narratives promoted and models promoted on the web app reach the
+	// demo's classifier, as in `veille run`.
+	for name, watch := range map[string]func(context.Context) error{"catalog sync": r.WatchCatalog, "model sync": r.WatchModel} {
+		if name == "model sync" && !r.ModelFollowsBus() {
+			continue
+		}
+		go func() {
+			if err := watch(ctx); err != nil && ctx.Err() == nil {
+				r.Log.Error("demo "+name+" stopped", "err", err)
+			}
+		}()
+	}
 	return serveOn(ctx, ln, h)
 }
 
