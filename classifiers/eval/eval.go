@@ -100,9 +100,15 @@ func CheckNarratives(items []Item, ids []string) error {
 	return nil
 }
 
-// LoadTranscripts reads dir/labels.jsonl and the .vtt files it names; each
-// transcript becomes an Item whose ID is the file name.
-func LoadTranscripts(dir string) ([]Item, error) {
+// CueReader turns a transcript file's bytes into timed cues: the ingest
+// stage's parser (pipeline/parse), so that evaluation reads transcripts as
+// the pipeline does.
+type CueReader func(data []byte) ([]classifiers.Cue, error)
+
+// LoadTranscripts reads dir/labels.jsonl and the transcript files it
+// names, with read; each transcript becomes an Item whose ID is the file
+// name.
+func LoadTranscripts(dir string, read CueReader) ([]Item, error) {
 	f, err := os.Open(filepath.Join(dir, "labels.jsonl"))
 	if err != nil {
 		return nil, fmt.Errorf("eval: %w", err)
@@ -122,12 +128,11 @@ func LoadTranscripts(dir string) ([]Item, error) {
 		if err := json.Unmarshal(sc.Bytes(), &meta); err != nil {
 			return nil, fmt.Errorf("eval: labels.jsonl:%d: %w", n, err)
 		}
-		vf, err := os.Open(filepath.Join(dir, filepath.Base(meta.File)))
+		data, err := os.ReadFile(filepath.Join(dir, filepath.Base(meta.File)))
 		if err != nil {
 			return nil, fmt.Errorf("eval: %w", err)
 		}
-		cues, err := transcript.ParseVTT(vf)
-		vf.Close()
+		cues, err := read(data)
 		if err != nil {
 			return nil, fmt.Errorf("eval: %s: %w", meta.File, err)
 		}

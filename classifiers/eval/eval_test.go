@@ -12,6 +12,7 @@ import (
 	"github.com/veille-project/veille/classifiers/eval"
 	"github.com/veille-project/veille/classifiers/match"
 	"github.com/veille-project/veille/internal/testenv"
+	"github.com/veille-project/veille/pipeline/parse"
 )
 
 // fixed returns the flags it was given for each item id.
@@ -69,7 +70,7 @@ func TestDevCorpusMeetsTargets(t *testing.T) {
 		}
 		items = append(items, it...)
 	}
-	trs, err := eval.LoadTranscripts(filepath.Join(dir, "transcripts"))
+	trs, err := eval.LoadTranscripts(filepath.Join(dir, "transcripts"), readCues)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,4 +148,13 @@ func TestF1AtTargetPasses(t *testing.T) {
 			t.Errorf("Check(F1 0.75) = %q for a micro-F1 of exactly 0.75", b)
 		}
 	}
+}
+
+// readCues reads transcripts as the ingest stage does.
+func readCues(data []byte) ([]classifiers.Cue, error) {
+	t, err := parse.ParseVTT(data)
+	if err != nil {
+		return nil, err
+	}
+	return t.Cues, nil
 }

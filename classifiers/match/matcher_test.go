@@ -12,6 +12,7 @@ import (
 	"github.com/veille-project/veille/classifiers/catalog"
 	"github.com/veille-project/veille/classifiers/match"
 	"github.com/veille-project/veille/classifiers/transcript"
+	"github.com/veille-project/veille/pipeline/parse"
 )
 
 func TestStance(t *testing.T) {
@@ -86,15 +87,15 @@ func TestEvidenceIsAnExactSubstring(t *testing.T) {
 }
 
 func TestTranscriptClaimAcrossCues(t *testing.T) {
-	f, err := os.Open("../transcript/testdata/callin.vtt")
+	data, err := os.ReadFile("../transcript/testdata/callin.vtt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	cues, err := transcript.ParseVTT(f)
+	tr, err := parse.ParseVTT(data)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cues := tr.Cues
 	m := newMatcher(t)
 	res, err := m.Classify(context.Background(), transcript.Doc("callin", "en", cues))
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/veille-project/veille/classifiers/eval"
 	"github.com/veille-project/veille/classifiers/learn"
 	"github.com/veille-project/veille/classifiers/match"
+	"github.com/veille-project/veille/pipeline/parse"
 )
 
 type multiFlag []string
@@ -66,7 +67,7 @@ func runEval(ctx context.Context, args []string) error {
 		items = append(items, it...)
 	}
 	if *trDir != "" {
-		if trs, err = eval.LoadTranscripts(*trDir); err != nil {
+		if trs, err = eval.LoadTranscripts(*trDir, readCues); err != nil {
 			return err
 		}
 	}
@@ -205,3 +206,12 @@ func (c *cachedResults) Classify(_ context.Context, d classifiers.Doc) (classifi
 }
 
 func (c *cachedResults) Version() string { return "cached" }
+
+// readCues reads a transcript file as the ingest stage does.
+func readCues(data []byte) ([]classifiers.Cue, error) {
+	t, err := parse.ParseTranscript(data, "")
+	if err != nil {
+		return nil, err
+	}
+	return t.Cues, nil
+}
