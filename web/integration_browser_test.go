@@ -142,6 +142,24 @@ func eval[T any](b *browserEnv, js string) T {
 	return v
 }
 
+// waitLoaded waits until the page's location satisfies ok, then for the
+// new page's h1: after a click that submits a form, the old page's h1 is
+// still there for a moment. Evaluations that fail while the page changes
+// are retried.
+func (b *browserEnv) waitLoaded(ok func(href string) bool) {
+	b.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		href, err := chromedp.Run(b.ctx, chromedp.Evaluate[string]("location.href"))
+		if err == nil && ok(href) {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("the page did not change as expected (at %q, %v)", href, err)
+		}
+	}
+	b.do(chromedp.WaitVisible(chromedp.CSS("body")))
+}
+
 // login signs in through the form, as a person would.
 func (b *browserEnv) login(role string) {
 	b.t.Helper()
@@ -395,12 +413,7 @@ func TestBrowserAdminPromotesModelAnalystWritesBrief(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`#brief-form select[name="audience"]`), "partner"),
 		chromedp.Click(chromedp.CSS(`#brief-form button[type="submit"]`)),
 	)
-	for deadline := time.Now().Add(10 * time.Second); eval[string](b, "location.pathname") == "/briefs"; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the form did not lead to the written brief")
-		}
-	}
-	b.do(chromedp.WaitVisible(chromedp.CSS("p")))
+	b.waitLoaded(func(href string) bool { return strings.Contains(href, "/briefs/") })
 	if got := eval[string](b, "document.body.innerText"); !strings.Contains(got, "BRIEF-BODY") {
 		t.Fatalf("the written brief reads %q", got)
 	}

@@ -153,8 +153,9 @@ func TestBrowserAnalystAndAdminJourneys(t *testing.T) {
 				chromedp.WaitVisible(chromedp.CSS(`select[name="rising"]`)),
 				chromedp.SetValue(chromedp.CSS(`select[name="rising"]`), "168"),
 				chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)),
-				chromedp.WaitVisible(chromedp.CSS("h1")),
 			)
+			b.waitLoaded(func(href string) bool { return strings.Contains(href, "rising=168") })
+			b.do(chromedp.WaitVisible(chromedp.CSS("h1")))
 			if got := eval[string](b, `document.body.innerText`); !strings.Contains(got, "last 168 hours") {
 				t.Fatalf("the rising table does not say its window after choosing 7 days")
 			}
