@@ -150,6 +150,21 @@ func TestBriefOnTheDemoData(t *testing.T) {
 		if want := trendTotal(ctx, t, r.Store, nf); n.Flags != want {
 			t.Errorf("narrative %s: %d flags in the brief, %d in storage", n.ID, n.Flags, want)
 		}
+		// The daily chart is the rows of the same count by day.
+		tab, err := r.Store.Trends(ctx, storage.TrendQuery{Filter: nf, By: []string{"day"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		byDay := map[string]int{}
+		for _, row := range tab.Rows {
+			byDay[row[0]], _ = strconv.Atoi(row[1])
+		}
+		first := from.UTC().Truncate(24 * time.Hour)
+		for i, c := range n.Daily {
+			if day := first.AddDate(0, 0, i).Format(time.DateOnly); c != byDay[day] {
+				t.Errorf("narrative %s on %s: %d flags in the brief's chart, %d by day in storage", n.ID, day, c, byDay[day])
+			}
+		}
 	}
 	decided, confirmed := 0, 0
 	for _, rv := range reviews {

@@ -166,7 +166,10 @@ func Compute(ctx context.Context, st Store, o Options) (Brief, error) {
 		Languages: distinct(cur, func(r storage.QueueRow) string { return r.Flag.Lang }), PrevLanguages: distinct(prev, func(r storage.QueueRow) string { return r.Flag.Lang }),
 		Reviewed: tc.Share(), PrevReviewed: tp.Share(), Precision: tc.Precision(), PrevPrecision: tp.Precision()}
 
-	days := int((span + 24*time.Hour - 1) / (24 * time.Hour))
+	// Daily counts are per calendar day (UTC), the first being the day the
+	// period starts: `veille query trends --by day` gives the same rows.
+	firstDay := utcDay(b.From)
+	days := int(utcDay(b.To.Add(-time.Nanosecond)).Sub(firstDay)/(24*time.Hour)) + 1
 	byNarr := map[string]*NarrativeRow{}
 	var order []string
 	row := func(id string) *NarrativeRow {
@@ -183,7 +186,7 @@ func Compute(ctx context.Context, st Store, o Options) (Brief, error) {
 		f := q.Flag
 		r := row(f.Narrative)
 		r.Flags++
-		if d := int(f.Published.Sub(b.From) / (24 * time.Hour)); d >= 0 && d < days {
+		if d := int(utcDay(f.Published).Sub(firstDay) / (24 * time.Hour)); d >= 0 && d < days {
 			r.Daily[d]++
 		}
 		switch f.Stance {
@@ -374,8 +377,18 @@ func appendix(b Brief, tc Tally, o Options) []Figure {
 		figs = append(figs, Figure{Label: l.t("precision"), Value: *p, Share: true, Query: Query("reviews", b.From, b.To, o.Mission, "", "")})
 	}
 	for _, r := range b.Narratives {
+		// The daily chart and the stance split are the rows of the same
+		// count by day and by stance.
 		figs = append(figs, Figure{Label: r.Name, Narrative: r.ID, Value: float64(r.Flags), Query: q(r.ID, "")},
+			Figure{Label: l.tf("fig_of", r.Name, l.t("daily")), Narrative: r.ID, Value: float64(r.Flags), Query: q(r.ID, "day")},
+			Figure{Label: l.tf("fig_of", r.Name, l.t("stances")), Narrative: r.ID, Value: float64(r.Flags), Query: q(r.ID, "stance")},
 			Figure{Label: l.tf("fig_of", r.Name, l.t("col_prev")), Narrative: r.ID, Value: float64(r.PrevFlags), Query: Query("trends", b.PrevFrom, b.PrevTo, o.Mission, r.ID, "")})
 	}
 	return figs
+}
+
+// utcDay is the start of t's day, UTC.
+func utcDay(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
