@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the tests use beyond Go and libchdb: Debian's
-# clickhouse-server (the ClickHouse server tests), chromium (browser tests).
+# clickhouse-server (the ClickHouse server tests), chromium (browser tests
+# and PDF briefs), poppler-utils (reading the PDF briefs back).
 # Idempotent; needs root (or sudo) and the Debian package archive.
 set -euo pipefail
 need=()
 command -v /usr/sbin/clickhouse-server >/dev/null 2>&1 || need+=(clickhouse-server)
 command -v /usr/bin/chromium >/dev/null 2>&1 || need+=(chromium)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 if ((${#need[@]} == 0)); then
 	exit 0
 fi

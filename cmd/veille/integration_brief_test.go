@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -262,6 +263,30 @@ func TestBriefOnTheDemoData(t *testing.T) {
 	}
 	if !bytes.Contains(pdf, []byte("/Title")) {
 		t.Error("the PDF has no title")
+	}
+	// Read back with poppler: the same page count, and the brief's words.
+	pdfPath := filepath.Join(dir, "brief.pdf")
+	if err := os.WriteFile(pdfPath, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		testenv.Missing(t, "pdftotext (poppler-utils)")
+	}
+	info, err := exec.CommandContext(ctx, "pdfinfo", pdfPath).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := regexp.MustCompile(`(?m)^Pages:\s+(\d+)`).FindSubmatch(info); m == nil || string(m[1]) != strconv.Itoa(pages) {
+		t.Errorf("pdfinfo says %q, the PDF's page objects %d", m, pages)
+	}
+	text, err := exec.CommandContext(ctx, "pdftotext", pdfPath, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Weekly disinformation brief", "Narratives by volume", internal.Narratives[0].Name, strconv.Itoa(internal.Headline.Flags)} {
+		if !strings.Contains(strings.Join(strings.Fields(string(text)), " "), strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("the PDF's text lacks %q", want)
+		}
 	}
 
 	// From the web app's API, as an analyst.
